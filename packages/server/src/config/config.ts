@@ -1,0 +1,185 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one reader of `process.env`. Every variable Vigil understands is declared here, with its
+ * default and what it allows; `docs/configuration.md` and the README table are written from it.
+ * No variable has a default secret: keys are generated into the data directory on first boot.
+ */
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+const port = z.coerce
+  .number({ error: 'must be an integer between 1 and 65535' })
+  .int('must be an integer between 1 and 65535')
+  .min(1, 'must be an integer between 1 and 65535')
+  .max(65535, 'must be an integer between 1 and 65535');
+
+function positiveInt(max: number) {
+  const message = `must be an integer between 1 and ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(1, message).max(max, message);
+}
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL' },
+);
+
+/** A comma-separated list of IP addresses or CIDR ranges, as Fastify's `trustProxy` takes them. */
+const proxyList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  )
+  .refine(
+    (entries) =>
+      entries.every((entry) => {
+        const [address, bits, ...rest] = entry.split('/');
+        if (rest.length > 0 || address === undefined) return false;
+        const family = isIP(address);
+        if (family === 0) return false;
+        if (bits === undefined) return true;
+        const n = Number(bits);
+        return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128) && /^\d+$/.test(bits);
+      }),
+    { message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.1,192.168.0.0/16)' },
+  );
+
+const envSchema = z.object({
+  HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  PORT: port.default(8080),
+  PUBLIC_URL: z.string().optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_MIGRATION_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: positiveInt(200).default(10),
+  VIGIL_DATA_DIR: z.string().min(1, 'must not be empty').default('./.vigil-data'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
+  TRUST_PROXY: proxyList.default([]),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(30_000),
+  WORKER_CONCURRENCY: positiveInt(64).default(2),
+  JOB_POLL_INTERVAL_S: positiveInt(3600).default(2),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Origin and base path every link the server writes starts with; never taken from `Host`. */
+  publicUrl: URL;
+  /** True when the public URL is https: turns on HSTS and `Secure` cookies. */
+  tls: boolean;
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; migrationUrl: string; poolMax: number; dataDir: string };
+  dataDir: string;
+  log: { level: string; pretty: boolean };
+  trustProxy: string[];
+  shutdownTimeoutMs: number;
+  jobs: { concurrency: number; pollIntervalSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parsePublicUrl(raw: string | undefined, host: string, port: number): URL {
+  const fallbackHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const value = raw ?? `http://${isIP(fallbackHost) === 6 ? `[${fallbackHost}]` : fallbackHost}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `must be an absolute http(s) URL (got "${value}")`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError('PUBLIC_URL', `must use https (or http on a loopback host) (got "${value}")`);
+  }
+  // Links in emails and reports travel outside the machine: plain http would hand session
+  // and reset links to anyone on the path, so it is only allowed for a local-only install.
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new ConfigError('PUBLIC_URL', `must use https unless the host is loopback (got "${value}")`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('PUBLIC_URL', `must not carry credentials, a query or a fragment (got "${value}")`);
+  }
+  if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
+  return url;
+}
+
+/** Validates the environment; throws `ConfigError` naming the first wrong variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, opts: { isTTY?: boolean } = {}): Config {
+  const known: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    // An empty variable means "unset", as shells make it easy to export one by accident.
+    if (value !== undefined && value !== '') known[key] = value;
+  }
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const got = known[variable];
+    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got === undefined ? '' : ` (got "${got}")`}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.VIGIL_DATA_DIR);
+  const database: Config['database'] = e.DATABASE_URL
+    ? {
+        kind: 'postgres',
+        url: e.DATABASE_URL,
+        migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
+        poolMax: e.DATABASE_POOL_MAX,
+        dataDir,
+      }
+    : { kind: 'pglite', dataDir };
+  if (!e.DATABASE_URL && e.DATABASE_MIGRATION_URL) {
+    throw new ConfigError('DATABASE_MIGRATION_URL', 'is only used together with DATABASE_URL');
+  }
+  const publicUrl = parsePublicUrl(e.PUBLIC_URL, e.HOST, e.PORT);
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    tls: publicUrl.protocol === 'https:',
+    database,
+    dataDir,
+    log: {
+      level: e.LOG_LEVEL,
+      pretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && opts.isTTY === true),
+    },
+    trustProxy: e.TRUST_PROXY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobs: { concurrency: e.WORKER_CONCURRENCY, pollIntervalSeconds: e.JOB_POLL_INTERVAL_S },
+  };
+}
+
+/** Builds an absolute link under the configured public URL; `Host` headers never reach here. */
+export function publicLink(config: Pick<Config, 'publicUrl'>, relativePath: string, hash?: string): string {
+  const url = new URL(relativePath.replace(/^\/+/, ''), config.publicUrl);
+  if (hash !== undefined) url.hash = hash;
+  return url.toString();
+}
+
+/** Every documented variable, for `vigil --help` and the docs test that keeps README in step. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

@@ -1,0 +1,202 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Config } from '../config/config.ts';
+import { errorFactory } from '../lib/app-error.ts';
+import { DATA_DIR_ERRORS, type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import { type MigrationResult, pendingMigrations, runMigrations, type SqlSession } from './migrate.ts';
+import { assertUnprivilegedRole } from './role-check.ts';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The role every runtime connection works as; created by the first migration. */
+export const APP_ROLE = 'vigil_app';
+
+export const DATABASE_ERRORS = {
+  ...DATA_DIR_ERRORS,
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },
+  DATABASE_ROLE_PRIVILEGED: { status: 500, title: 'The database role is too powerful' },
+} as const;
+const fail = errorFactory(DATABASE_ERRORS);
+
+export interface Database extends SqlSession {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Ids of bundled migrations not yet applied; `/readyz` is not ready while any remain. */
+  pendingMigrations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations before serving (default true); `false` only checks. */
+  migrate?: boolean;
+  onMigrated?: (result: MigrationResult) => void;
+  onPoolError?: (error: Error) => void;
+}
+
+export type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir: 'memory://' };
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config, options) : openPglite(config.dataDir, options);
+}
+
+/** A URL with its password removed, for messages that a user or a log will read. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function prepareDataDir(dataDir: string): string {
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    throw fail('DATA_DIR_UNUSABLE', `VIGIL_DATA_DIR ${dataDir} exists but is not a directory`);
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fail('DATA_DIR_UNUSABLE', `cannot create VIGIL_DATA_DIR ${dataDir}: ${(error as Error).message}`);
+  }
+  const pgDir = path.join(dataDir, 'pg');
+  if (existsSync(pgDir)) {
+    if (!statSync(pgDir).isDirectory()) throw fail('DATA_DIR_UNUSABLE', `${pgDir} exists but is not a directory`);
+    const entries = readdirSync(pgDir);
+    // Refuse to let PGlite initialise a fresh cluster over something that is not one: that
+    // would hide a damaged or mistaken directory behind an empty database.
+    if (entries.length > 0 && !entries.includes('PG_VERSION')) {
+      throw fail(
+        'DATA_DIR_UNUSABLE',
+        `${pgDir} is not an embedded database directory (no PG_VERSION); move it aside or point VIGIL_DATA_DIR elsewhere`,
+      );
+    }
+  }
+  return pgDir;
+}
+
+async function openPglite(dataDir: string, options: OpenOptions): Promise<Database> {
+  const inMemory = dataDir === 'memory://';
+  let lock: DataDirLock | undefined;
+  let pgDir: string | undefined;
+  if (!inMemory) {
+    pgDir = prepareDataDir(dataDir);
+    lock = lockDataDir(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = new PGlite(pgDir);
+    await client.waitReady;
+  } catch (error) {
+    lock?.release();
+    throw fail(
+      'DATA_DIR_UNUSABLE',
+      `the embedded database in ${pgDir} cannot be opened; it is damaged or from an incompatible version (${(error as Error).message || 'no detail'}). Restore it from a backup or move it aside`,
+    );
+  }
+  const session: SqlSession = {
+    query: async (text, params) => client.query(text, params),
+    exec: async (text) => {
+      await client.exec(text);
+    },
+  };
+  try {
+    await migrateOrCheck(session, options);
+    // PGlite's only user is a superuser, which bypasses RLS: work as the app role instead.
+    await client.exec(`SET ROLE ${APP_ROLE}`);
+    await assertUnprivilegedRole(session, (detail) => fail('DATABASE_ROLE_PRIVILEGED', detail));
+  } catch (error) {
+    await client.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    ...session,
+    pendingMigrations: () => pendingMigrations(session),
+    async close() {
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+async function connectClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw fail('DATABASE_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`);
+  }
+  return client;
+}
+
+async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: OpenOptions): Promise<Database> {
+  const migrator = await connectClient(config.migrationUrl);
+  try {
+    await migrateOrCheck(
+      {
+        query: (text, params) => migrator.query(text, params) as never,
+        exec: async (text) => {
+          await migrator.query(text);
+        },
+      },
+      options,
+    );
+  } finally {
+    await migrator.end().catch(() => {});
+  }
+  // The role is set as a startup parameter, so every pooled connection is the app role from its
+  // first statement, and RESET ROLE returns to the app role rather than to the login.
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    options: `-c role=${APP_ROLE}`,
+  });
+  pool.on('error', (error) => options.onPoolError?.(error));
+  const session: SqlSession = {
+    query: (text, params) => pool.query(text, params) as never,
+    exec: async (text) => {
+      await pool.query(text);
+    },
+  };
+  try {
+    await assertUnprivilegedRole(session, (detail) => fail('DATABASE_ROLE_PRIVILEGED', detail));
+  } catch (error) {
+    await pool.end().catch(() => {});
+    if ((error as { code?: string }).code === 'DATABASE_ROLE_PRIVILEGED') throw error;
+    throw fail('DATABASE_UNAVAILABLE', `cannot work as role ${APP_ROLE} on ${redactUrl(config.url)}: ${(error as Error).message}`);
+  }
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    ...session,
+    pendingMigrations: () => pendingMigrations(session),
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function migrateOrCheck(session: SqlSession, options: OpenOptions): Promise<void> {
+  if (options.migrate === false) return;
+  const result = await runMigrations(session);
+  options.onMigrated?.(result);
+}

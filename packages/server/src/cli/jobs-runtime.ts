@@ -1,0 +1,20 @@
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import { createJobQueue } from '../jobs/index.ts';
+import { JOB_DEFINITIONS } from '../jobs/registry.ts';
+import type { Logger } from '../logger.ts';
+
+/** The queue as `serve` and `worker` run it, with every job the product defines. */
+export function createJobRuntime(deps: { config: Config; database: Database; logger: Logger }) {
+  const queue = createJobQueue({
+    database: deps.database,
+    logger: deps.logger,
+    concurrency: deps.config.jobs.concurrency,
+    pollIntervalSeconds: deps.config.jobs.pollIntervalSeconds,
+    jobs: JOB_DEFINITIONS,
+  });
+  return {
+    start: (options: { work: boolean }) => queue.start(options),
+    stop: () => queue.stop({ graceful: true, timeoutMs: deps.config.shutdownTimeoutMs }),
+  };
+}

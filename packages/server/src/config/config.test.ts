@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, publicLink } from './config.ts';
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database on loopback port 8080', () => {
+    const config = loadConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8080);
+    expect(config.database.kind).toBe('pglite');
+    expect(config.dataDir.endsWith('.vigil-data')).toBe(true);
+    expect(config.publicUrl.toString()).toBe('http://127.0.0.1:8080/');
+    expect(config.tls).toBe(false);
+    expect(config.trustProxy).toEqual([]);
+  });
+
+  it('switches to PostgreSQL when DATABASE_URL is set, migrating with the same URL unless told otherwise', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://vigil@db:5432/vigil' });
+    expect(config.database).toMatchObject({
+      kind: 'postgres',
+      url: 'postgres://vigil@db:5432/vigil',
+      migrationUrl: 'postgres://vigil@db:5432/vigil',
+    });
+    const split = loadConfig({ DATABASE_URL: 'postgres://app@db/vigil', DATABASE_MIGRATION_URL: 'postgresql://owner@db/vigil' });
+    expect(split.database).toMatchObject({ migrationUrl: 'postgresql://owner@db/vigil' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT', /integer between 1 and 65535.*"abc"/],
+    [{ PORT: '70000' }, 'PORT', /between 1 and 65535/],
+    [{ PORT: '80.5' }, 'PORT', /integer/],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL', /postgres:\/\/ or postgresql:\/\//],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', /postgres/],
+    [{ DATABASE_MIGRATION_URL: 'postgres://a@b/c' }, 'DATABASE_MIGRATION_URL', /only used together with DATABASE_URL/],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /one of fatal, error, warn, info, debug, trace, silent/],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT', /auto, json, pretty/],
+    [{ TRUST_PROXY: '10.0.0.1,not-an-ip' }, 'TRUST_PROXY', /IP addresses or CIDR/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /CIDR/],
+    [{ PUBLIC_URL: 'http://vigil.example.com' }, 'PUBLIC_URL', /https unless the host is loopback/],
+    [{ PUBLIC_URL: 'ftp://vigil.example.com' }, 'PUBLIC_URL', /https/],
+    [{ PUBLIC_URL: 'https://user:pw@vigil.example.com' }, 'PUBLIC_URL', /credentials/],
+    [{ PUBLIC_URL: 'vigil.example.com' }, 'PUBLIC_URL', /absolute/],
+    [{ SHUTDOWN_TIMEOUT_MS: '0' }, 'SHUTDOWN_TIMEOUT_MS', /between 1 and/],
+    [{ DATABASE_POOL_MAX: '-1' }, 'DATABASE_POOL_MAX', /between 1 and 200/],
+  ])('refuses %j naming the variable and what it allows', (env, variable, message) => {
+    const error = refusal(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable} `)).toBe(true);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).database.kind).toBe('pglite');
+  });
+
+  it('accepts proxies as addresses and CIDR ranges, IPv4 and IPv6', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '192.168.0.0/16',
+      '::1',
+      'fd00::/8',
+    ]);
+  });
+
+  it('turns on TLS behaviour for an https public URL and keeps its base path', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://vigil.example.com/monitor' });
+    expect(config.tls).toBe(true);
+    expect(config.publicUrl.toString()).toBe('https://vigil.example.com/monitor/');
+  });
+
+  it('builds links from the public URL only', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://vigil.example.com/monitor' });
+    expect(publicLink(config, '/setup', 'token=abc')).toBe('https://vigil.example.com/monitor/setup#token=abc');
+    // A path that tries to leave the configured origin stays on it.
+    expect(new URL(publicLink(config, '//evil.example/x')).host).toBe('vigil.example.com');
+  });
+
+  it('uses pretty logs only on a terminal unless told', () => {
+    expect(loadConfig({}, { isTTY: true }).log.pretty).toBe(true);
+    expect(loadConfig({}, { isTTY: false }).log.pretty).toBe(false);
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { isTTY: true }).log.pretty).toBe(false);
+  });
+});

@@ -1,0 +1,8 @@
+import { errorFactory } from '../../lib/app-error.ts';
+
+export const ASSET_ERRORS = {
+  ASSET_NOT_FOUND: { status: 404, title: 'Asset not found' },
+  ASSET_CLIENT_NOT_FOUND: { status: 404, title: 'Client not found' },
+} as const;
+
+export const assetError = errorFactory(ASSET_ERRORS);

@@ -1,0 +1,10 @@
+import type { Db } from '../../db/database.ts';
+import { tenancyRoutes } from './tenancy.routes.ts';
+import { createTenancyService } from './tenancy.service.ts';
+
+export function createTenancyModule(deps: { db: Db }) {
+  const service = createTenancyService(deps);
+  return { service, routes: tenancyRoutes(service) };
+}
+
+export { bootstrapFirstOrganization } from './bootstrap.service.ts';

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth.ts';
+import { problemSchema } from '../../http/problem.ts';
+import {
+  clientListSchema,
+  clientParams,
+  clientSchema,
+  createClientBody,
+  memberListSchema,
+  memberParams,
+  organizationSchema,
+  updateClientBody,
+  updateMemberBody,
+} from './tenancy.schemas.ts';
+import type { TenancyService } from './tenancy.service.ts';
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+
+export function tenancyRoutes(service: TenancyService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/organization',
+      { schema: { tags: ['organization'], summary: 'The current organization', response: { 200: organizationSchema, ...errors } } },
+      async (request) => service.getOrganization(actorOf(request).tenant),
+    );
+
+    app.get(
+      '/clients',
+      { schema: { tags: ['clients'], summary: 'List clients', response: { 200: clientListSchema, ...errors } } },
+      async (request) => ({ items: await service.listClients(actorOf(request).tenant) }),
+    );
+    app.post(
+      '/clients',
+      { schema: { tags: ['clients'], summary: 'Create a client', body: createClientBody, response: { 201: clientSchema, ...errors } } },
+      async (request, reply) => reply.code(201).send(await service.createClient(actorOf(request).tenant, request.body)),
+    );
+    app.get(
+      '/clients/:clientId',
+      { schema: { tags: ['clients'], summary: 'Get a client', params: clientParams, response: { 200: clientSchema, ...errors } } },
+      async (request) => service.getClient(actorOf(request).tenant, request.params.clientId),
+    );
+    app.patch(
+      '/clients/:clientId',
+      {
+        schema: {
+          tags: ['clients'],
+          summary: 'Rename a client',
+          params: clientParams,
+          body: updateClientBody,
+          response: { 200: clientSchema, ...errors },
+        },
+      },
+      async (request) => service.renameClient(actorOf(request).tenant, request.params.clientId, request.body),
+    );
+    app.delete(
+      '/clients/:clientId',
+      {
+        schema: {
+          tags: ['clients'],
+          summary: 'Delete a client without assets',
+          params: clientParams,
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await service.deleteClient(actorOf(request).tenant, request.params.clientId);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/members',
+      { schema: { tags: ['members'], summary: 'List members', response: { 200: memberListSchema, ...errors } } },
+      async (request) => ({ items: await service.listMembers(actorOf(request).tenant) }),
+    );
+    app.patch(
+      '/members/:memberId',
+      {
+        schema: {
+          tags: ['members'],
+          summary: "Change a member's role",
+          params: memberParams,
+          body: updateMemberBody,
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await service.updateMember(actorOf(request).tenant, request.params.memberId, request.body);
+        return reply.code(204).send(null);
+      },
+    );
+    app.delete(
+      '/members/:memberId',
+      { schema: { tags: ['members'], summary: 'Remove a member', params: memberParams, response: { 204: z.null(), ...errors } } },
+      async (request, reply) => {
+        await service.removeMember(actorOf(request).tenant, request.params.memberId);
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

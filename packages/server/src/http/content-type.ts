@@ -11,7 +11,7 @@ const MEDIA_TYPE = /^([!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+)[ \t]*(
 
 export function isJsonContentType(header: string): boolean {
   const match = MEDIA_TYPE.exec(header.trim());
-  if (!match || match[1]?.toLowerCase() !== 'application/json') return false;
+  if (match?.[1]?.toLowerCase() !== 'application/json') return false;
   const params = (match[2] ?? '')
     .slice(1)
     .split(';')

@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/test-database.ts';
 import { openDatabase } from './database.ts';
 import { assertUnprivilegedRole } from './role-check.ts';
+import { organizations } from './schema.ts';
+import { withTenant } from './tenant.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'vigil-db-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -33,6 +36,38 @@ describe('the embedded database directory', () => {
     const second = await openDatabase({ kind: 'pglite', dataDir });
     expect(await second.pendingMigrations()).toEqual([]);
     await second.close();
+  });
+
+  it('keeps what was committed when the process is killed with SIGKILL', async () => {
+    const dataDir = dir('killed');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../../test/fixtures/commit-then-hang.ts', import.meta.url))],
+      {
+        env: { ...process.env, VIGIL_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const committed = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+        const match = /committed (\S+)\n/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const rows = await withTenant(database.db, { orgId: committed, userId: null, role: 'OWNER', clientIds: 'all' }, (tx) =>
+        tx.select().from(organizations),
+      );
+      expect(rows.map((r) => r.name)).toEqual(['Survivor']);
+    } finally {
+      await database.close();
+    }
   });
 
   it('refuses a second opener in the same process', async () => {
@@ -122,7 +157,9 @@ describe('the runtime role', () => {
         await t.database.exec('ALTER ROLE vigil_app BYPASSRLS; SET ROLE vigil_app');
         const bypass = await refusal(assertUnprivilegedRole(t.database, refuse));
         expect(bypass.message).toMatch(/BYPASSRLS/);
-        await t.database.exec('RESET ROLE; ALTER ROLE vigil_app NOBYPASSRLS; ALTER TABLE vigil.assets OWNER TO vigil_app; SET ROLE vigil_app');
+        await t.database.exec(
+          'RESET ROLE; ALTER ROLE vigil_app NOBYPASSRLS; ALTER TABLE vigil.assets OWNER TO vigil_app; SET ROLE vigil_app',
+        );
         const owner = await refusal(assertUnprivilegedRole(t.database, refuse));
         expect(owner.message).toMatch(/owns .*vigil\.assets/);
       }

@@ -1,8 +1,8 @@
+import { PGlite } from '@electric-sql/pglite';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmptyPostgresDatabase } from '../../test/helpers/test-database.ts';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { loadMigrations, type Migration, runMigrations, type SqlSession } from './migrate.ts';
 import * as schema from './schema.ts';
 
@@ -64,7 +64,10 @@ describe('runMigrations', () => {
       extra('9001_adds_a_table', 'CREATE TABLE vigil.should_vanish (id int);'),
       extra('9002_breaks', 'CREATE TABLE vigil.also_vanishes (id int); SELECT * FROM no_such_table;'),
     ];
-    await expect(runMigrations(s, broken)).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringMatching(/9002_breaks failed/) });
+    await expect(runMigrations(s, broken)).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringMatching(/9002_breaks failed/),
+    });
     expect(await tableNames(s)).toEqual(before);
     const { rows } = await s.query<{ id: string }>('SELECT id FROM vigil_meta.migrations ORDER BY id');
     expect(rows.map((r) => r.id)).toEqual(loadMigrations().map((m) => m.id));
@@ -72,7 +75,9 @@ describe('runMigrations', () => {
 
   it('leaves an empty database empty when the very first run fails', async () => {
     const s = await session();
-    await expect(runMigrations(s, [...loadMigrations(), extra('9999_fails', 'SELEC 1;')])).rejects.toMatchObject({ code: 'MIGRATION_FAILED' });
+    await expect(runMigrations(s, [...loadMigrations(), extra('9999_fails', 'SELEC 1;')])).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+    });
     expect(await tableNames(s)).toEqual([]);
   });
 
@@ -92,7 +97,9 @@ describe('runMigrations', () => {
   it('creates every column the typed schema declares, with a matching type', async () => {
     const s = await session();
     await runMigrations(s);
-    const tables = Object.values(schema).filter((v): v is PgTable => typeof v === 'object' && v !== null && Symbol.for('drizzle:IsDrizzleTable') in v);
+    const tables = Object.values(schema).filter(
+      (v): v is PgTable => typeof v === 'object' && v !== null && Symbol.for('drizzle:IsDrizzleTable') in v,
+    );
     expect(tables.length).toBeGreaterThan(5);
     for (const table of tables) {
       const config = getTableConfig(table);
@@ -111,4 +118,3 @@ describe('runMigrations', () => {
     }
   });
 });
-

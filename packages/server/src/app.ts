@@ -47,8 +47,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const isDraining = deps.isDraining ?? (() => false);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // A keep-alive connection whose request was in flight at shutdown would otherwise stay open
+  // after its answer and hold the server's close (and so the process) until the deadline.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (isDraining()) reply.header('connection', 'close');
+    return payload;
   });
 
   registerErrorHandling(app);
@@ -57,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, { version: VERSION, serverUrl: config.publicUrl.toString() });
   registerAuth(app, deps.authenticate ?? denyAll);
 
-  await app.register(healthRoutes({ pendingMigrations: () => database.pendingMigrations(), isDraining: deps.isDraining ?? (() => false) }));
+  await app.register(healthRoutes({ pendingMigrations: () => database.pendingMigrations(), isDraining }));
   await app.register(webRoutes(webRoot));
 
   const tenancy = createTenancyModule({ db: database.db });

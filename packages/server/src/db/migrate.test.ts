@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { is } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmptyPostgresDatabase } from '../../test/helpers/test-database.ts';
@@ -97,9 +98,7 @@ describe('runMigrations', () => {
   it('creates every column the typed schema declares, with a matching type', async () => {
     const s = await session();
     await runMigrations(s);
-    const tables = Object.values(schema).filter(
-      (v): v is PgTable => typeof v === 'object' && v !== null && Symbol.for('drizzle:IsDrizzleTable') in v,
-    );
+    const tables = (Object.values(schema) as unknown[]).filter((v): v is PgTable => is(v, PgTable));
     expect(tables.length).toBeGreaterThan(5);
     for (const table of tables) {
       const config = getTableConfig(table);

@@ -2,6 +2,8 @@
 export const PG = {
   UNIQUE_VIOLATION: '23505',
   FOREIGN_KEY_VIOLATION: '23503',
+  /** ON DELETE RESTRICT; PostgreSQL 18 (PGlite) reports it apart from 23503. */
+  RESTRICT_VIOLATION: '23001',
   CHECK_VIOLATION: '23514',
   INSUFFICIENT_PRIVILEGE: '42501',
 } as const;

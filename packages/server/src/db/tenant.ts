@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
-import type { Role } from './schema.ts';
+import { CLIENT_ROLES, type Role } from './schema.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,6 +23,10 @@ function assertUuid(value: string, what: string): void {
 
 async function applyTenant(tx: Tx, ctx: TenantContext): Promise<void> {
   assertUuid(ctx.orgId, 'orgId');
+  // A client-bound role with an org-wide scope would see every client: refuse to build it.
+  if (CLIENT_ROLES.includes(ctx.role as (typeof CLIENT_ROLES)[number]) && ctx.clientIds === 'all') {
+    throw new TypeError(`a ${ctx.role} context must name its client`);
+  }
   if (ctx.userId !== null) assertUuid(ctx.userId, 'userId');
   if (ctx.clientIds !== 'all') for (const id of ctx.clientIds) assertUuid(id, 'clientId');
   const scope = ctx.clientIds === 'all' ? 'all' : ctx.clientIds.join(',');

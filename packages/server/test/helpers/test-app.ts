@@ -25,7 +25,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const actors = new Map<string, Actor>();
   const authenticate: Authenticator = async (request) => {
     const header = request.headers.authorization;
-    return (header && actors.get(header)) ?? null;
+    return header ? (actors.get(header) ?? null) : null;
   };
   const app = await buildApp({ config, database: t.database, logger: pino({ level: 'silent' }), authenticate });
   await app.ready();

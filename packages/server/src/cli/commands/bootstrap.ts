@@ -10,7 +10,7 @@ export async function bootstrapCommand(options: { org: string; email: string }):
     process.stdout.write(
       [
         `Created organization "${options.org.trim()}" with owner ${options.email}.`,
-        'Open this one-time link to set the password (it is shown only now and expires ' + `${result.expiresAt.toISOString()}):`,
+        `Open this one-time link to set the password (it is shown only now and expires ${result.expiresAt.toISOString()}):`,
         `  ${result.setupLink}`,
         '',
       ].join('\n'),

@@ -21,12 +21,12 @@ function present(row: typeof assets.$inferSelect): AssetView {
 
 export function createAssetsService({ db }: { db: Db }) {
   return {
-    list(ctx: TenantContext, filter: { kind?: AssetView['kind'] | undefined; clientId?: string | undefined } = {}) {
+    async list(ctx: TenantContext, filter: { kind?: AssetView['kind'] | undefined; clientId?: string | undefined } = {}) {
       access.require(ctx, 'asset:read');
       return withTenant(db, ctx, async (tx) => (await repo.list(tx, ctx, filter)).map(present));
     },
 
-    get(ctx: TenantContext, assetId: string) {
+    async get(ctx: TenantContext, assetId: string) {
       access.require(ctx, 'asset:read');
       return withTenant(db, ctx, async (tx) => {
         const row = await repo.find(tx, ctx, assetId);
@@ -35,7 +35,7 @@ export function createAssetsService({ db }: { db: Db }) {
       });
     },
 
-    create(ctx: TenantContext, input: CreateAssetInput) {
+    async create(ctx: TenantContext, input: CreateAssetInput) {
       access.require(ctx, 'asset:create');
       return withTenant(db, ctx, async (tx) => {
         if (input.clientId !== null && !(await repo.clientExists(tx, ctx, input.clientId))) throw assetError('ASSET_CLIENT_NOT_FOUND');
@@ -45,7 +45,7 @@ export function createAssetsService({ db }: { db: Db }) {
       });
     },
 
-    update(ctx: TenantContext, assetId: string, input: UpdateAssetInput) {
+    async update(ctx: TenantContext, assetId: string, input: UpdateAssetInput) {
       access.require(ctx, 'asset:update');
       return withTenant(db, ctx, async (tx) => {
         if (input.clientId && !(await repo.clientExists(tx, ctx, input.clientId))) throw assetError('ASSET_CLIENT_NOT_FOUND');
@@ -58,7 +58,7 @@ export function createAssetsService({ db }: { db: Db }) {
       });
     },
 
-    delete(ctx: TenantContext, assetId: string) {
+    async delete(ctx: TenantContext, assetId: string) {
       access.require(ctx, 'asset:delete');
       return withTenant(db, ctx, async (tx) => {
         if (!(await repo.delete(tx, ctx, assetId))) throw assetError('ASSET_NOT_FOUND');

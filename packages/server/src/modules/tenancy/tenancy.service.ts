@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isPgError, PG } from '../../db/pg-errors.ts';
+import { isPgError, PG, pgError } from '../../db/pg-errors.ts';
 import type { Role } from '../../db/schema.ts';
 import { type TenantContext, withTenant } from '../../db/tenant.ts';
 import { access, isClientRole } from './access.ts';
@@ -15,7 +15,7 @@ export type TenancyService = ReturnType<typeof createTenancyService>;
 
 export function createTenancyService({ db }: TenancyServiceDeps) {
   return {
-    getOrganization(ctx: TenantContext) {
+    async getOrganization(ctx: TenantContext) {
       access.require(ctx, 'organization:read');
       return withTenant(db, ctx, async (tx) => {
         const row = await repo.findOrganization(tx, ctx);
@@ -24,12 +24,12 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       });
     },
 
-    listClients(ctx: TenantContext) {
+    async listClients(ctx: TenantContext) {
       access.require(ctx, 'client:read');
       return withTenant(db, ctx, async (tx) => (await repo.listClients(tx, ctx)).map(presentClient));
     },
 
-    getClient(ctx: TenantContext, clientId: string) {
+    async getClient(ctx: TenantContext, clientId: string) {
       access.require(ctx, 'client:read');
       return withTenant(db, ctx, async (tx) => {
         const row = await repo.findClient(tx, ctx, clientId);
@@ -72,12 +72,15 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       } catch (error) {
         // Assets reference their client with ON DELETE RESTRICT: deleting a client must not
         // silently orphan or destroy a customer's monitoring history.
-        if (isPgError(error, PG.FOREIGN_KEY_VIOLATION)) throw tenancyError('CLIENT_IN_USE', 'move or delete its assets first');
+        const code = pgError(error)?.code;
+        if (code === PG.FOREIGN_KEY_VIOLATION || code === PG.RESTRICT_VIOLATION) {
+          throw tenancyError('CLIENT_IN_USE', 'move or delete its assets first');
+        }
         throw error;
       }
     },
 
-    listMembers(ctx: TenantContext) {
+    async listMembers(ctx: TenantContext) {
       access.require(ctx, 'member:read');
       return withTenant(db, ctx, async (tx) => (await repo.listMembers(tx, ctx)).map(presentMember));
     },
@@ -94,17 +97,21 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
         });
       } catch (error) {
         if (isPgError(error, PG.UNIQUE_VIOLATION)) throw tenancyError('MEMBER_EXISTS');
+        // The users table is outside the tenant's view; a made-up id shows up as a broken reference.
+        if (pgError(error)?.constraint === 'memberships_user_id_fkey') throw tenancyError('USER_NOT_FOUND');
         throw error;
       }
     },
 
-    updateMember(ctx: TenantContext, memberId: string, input: { role: Role; clientId?: string | null }) {
+    async updateMember(ctx: TenantContext, memberId: string, input: { role: Role; clientId?: string | null }) {
       access.require(ctx, 'member:update');
       return withTenant(db, ctx, async (tx) => {
         const current = await repo.findMember(tx, ctx, memberId);
         if (!current) throw tenancyError('MEMBER_NOT_FOUND');
         access.requireAssignable(ctx, current.role);
-        const clientId = isClientRole(input.role) ? (input.clientId ?? current.clientId) : null;
+        // An omitted clientId keeps the member's client; an explicit one (or an explicit null) is
+        // checked like addMember checks it, never silently replaced.
+        const clientId = input.clientId !== undefined ? input.clientId : isClientRole(input.role) ? current.clientId : null;
         checkRoleShape(ctx, input.role, clientId);
         if (clientId !== null && !(await repo.findClient(tx, ctx, clientId))) throw tenancyError('CLIENT_NOT_FOUND');
         if (current.role === 'OWNER' && input.role !== 'OWNER' && (await repo.countOwnersForUpdate(tx, ctx)) <= 1) {
@@ -116,7 +123,7 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       });
     },
 
-    removeMember(ctx: TenantContext, memberId: string) {
+    async removeMember(ctx: TenantContext, memberId: string) {
       access.require(ctx, 'member:remove');
       return withTenant(db, ctx, async (tx) => {
         const current = await repo.findMember(tx, ctx, memberId);

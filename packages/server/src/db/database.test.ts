@@ -142,13 +142,27 @@ describe('PostgreSQL connection problems', () => {
 });
 
 describe('the runtime role', () => {
-  it('is refused when it is a superuser or can bypass RLS', async () => {
+  it('is refused when it is a superuser or can bypass RLS, and a hardened login stays the app role', async () => {
     const t = await createTestDatabase();
     try {
-      if (t.admin) {
+      if (t.admin && t.url) {
         // PostgreSQL: the test's own login is a superuser.
         const error = await refusal(assertUnprivilegedRole({ query: (q, p) => t.admin?.query(q, p) as never }, refuse));
         expect(error.message).toMatch(/is a superuser/);
+        // The hardened set-up from docs/configuration.md: a login that is only a member of
+        // vigil_app works as the app role and cannot climb to another role.
+        const login = `vigil_login_${Math.random().toString(36).slice(2, 10)}`;
+        await t.admin.query(`CREATE ROLE ${login} LOGIN IN ROLE vigil_app`);
+        const url = new URL(t.url);
+        url.username = login;
+        const hardened = await openDatabase({ kind: 'postgres', url: url.toString(), migrationUrl: t.url, poolMax: 1, dataDir: scratch });
+        try {
+          expect((await hardened.query('SELECT current_user AS c, session_user AS s')).rows[0]).toEqual({ c: 'vigil_app', s: login });
+          await expect(hardened.exec('SET ROLE postgres')).rejects.toThrow(/permission denied/);
+        } finally {
+          await hardened.close();
+          await t.admin.query(`DROP ROLE ${login}`).catch(() => {});
+        }
       } else {
         // PGlite: step back out of the app role to the built-in superuser.
         await t.database.exec('RESET ROLE');

@@ -8,7 +8,7 @@ const read = (file: string) => readFileSync(`${REPO_DIR}/${file}`, 'utf8');
 describe('documentation stays in step with the code', () => {
   it.each(['README.md', 'docs/configuration.md'])('%s documents every configuration variable, and no others', (file) => {
     const text = read(file);
-    const documented = [...text.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    const documented = [...text.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -74,6 +75,45 @@ describe('vigil serve', () => {
     const finished = await r.exited;
     expect(finished.code).toBe(0);
     await expect(httpStatus(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('survives hostile requests and keeps serving', async () => {
+    const env = await instance();
+    serve(env);
+    const base = `http://127.0.0.1:${env.PORT}`;
+    await waitFor(async () => (await httpStatus(`${base}/healthz`)) === 200, 30_000, 'the server');
+    const raw = (payload: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(env.PORT), '127.0.0.1', () => socket.end(payload));
+        let answer = '';
+        socket.on('data', (d) => {
+          answer += d;
+        });
+        socket.on('close', () => resolve(answer));
+        socket.on('error', () => resolve(answer));
+      });
+    const statuses = await Promise.all([
+      fetch(`${base}/api/v1/clients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' }).then(
+        (r) => r.status,
+      ),
+      fetch(`${base}/api/v1/clients`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: 'x'.repeat(2 * 1024 * 1024),
+      }).then((r) => r.status),
+      fetch(`${base}/api/v1/%E0%A4%A`).then((r) => r.status),
+      fetch(`${base}/healthz`, { headers: { 'x-big': 'y'.repeat(64 * 1024) } }).then((r) => r.status),
+    ]);
+    expect(statuses[0]).toBe(401);
+    expect(statuses[1]).toBeGreaterThanOrEqual(400);
+    expect(statuses[2]).toBe(400);
+    expect(statuses[3]).toBe(431);
+    expect(await raw('GARBAGE / HTTP/9.9\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(
+      await raw('POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+    ).toMatch(/^HTTP\/1\.1 400/);
+    expect(await httpStatus(`${base}/healthz`)).toBe(200);
+    expect(await httpStatus(`${base}/readyz`)).toBe(200);
   });
 
   it('refuses a second server on the same embedded data directory, naming the holder', async () => {

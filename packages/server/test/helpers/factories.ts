@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
+import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { type AssetKind, assets, CLIENT_ROLES, clients, memberships, organizations, type Role, users } from '../../src/db/schema.ts';
 import { type TenantContext, withSystem, withTenant } from '../../src/db/tenant.ts';
@@ -171,4 +172,11 @@ export async function failureOf(call: () => Promise<unknown>): Promise<AppError>
     throw error;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Asserts the call fails with this code and status; returns the error for further checks. */
+export async function expectFailure(call: () => Promise<unknown>, code: string, status: number): Promise<AppError> {
+  const error = await failureOf(call);
+  expect({ code: error.code, status: error.status }).toEqual({ code, status });
+  return error;
 }

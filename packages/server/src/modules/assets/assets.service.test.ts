@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AssetRow, type ClientRow, createFactories, type Factories, failureOf } from '../../../test/helpers/factories.ts';
+import {
+  type AssetRow,
+  type ClientRow,
+  createFactories,
+  expectFailure,
+  type Factories,
+  failureOf,
+} from '../../../test/helpers/factories.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/test-database.ts';
 import { ROLES, type Role } from '../../db/schema.ts';
 import type { TenantContext } from '../../db/tenant.ts';
@@ -22,12 +29,6 @@ beforeAll(async () => {
   service = createAssetsService({ db: t.database.db });
 });
 afterAll(() => t?.destroy());
-
-async function expectFailure(call: () => Promise<unknown>, code: string, status: number) {
-  const error = await failureOf(call);
-  expect({ code: error.code, status: error.status }).toEqual({ code, status });
-  return error;
-}
 
 /** An organization with two clients, an asset in each and one agency-level asset. */
 interface Scene {

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClientRow,
   createFactories,
+  expectFailure,
   type Factories,
-  failureOf,
   type MembershipRow,
   type UserRow,
 } from '../../../test/helpers/factories.ts';
@@ -30,12 +30,6 @@ beforeAll(async () => {
   service = createTenancyService({ db: t.database.db });
 });
 afterAll(() => t?.destroy());
-
-async function expectFailure(call: () => Promise<unknown>, code: string, status: number) {
-  const error = await failureOf(call);
-  expect({ code: error.code, status: error.status }).toEqual({ code, status });
-  return error;
-}
 
 /**
  * One organization per cell: three clients (the actor's own `home`, a sibling, an empty spare),

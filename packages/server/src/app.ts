@@ -9,7 +9,7 @@ import { type Authenticator, denyAll, registerAuth } from './http/auth.ts';
 import { registerJsonOnly } from './http/content-type.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import { registerErrorHandling } from './http/problem.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './http/problem.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web.routes.ts';
 import type { Logger } from './logger.ts';
@@ -43,6 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -32,7 +32,13 @@ async function instance(extra: Record<string, string> = {}): Promise<NodeJS.Proc
   const dataDir = path.join(scratch, `instance-${++counter}`);
   const db = await createEmptyPostgresDatabase();
   if (db) drops.push(db.drop);
-  return childEnv({ PORT: port, VIGIL_DATA_DIR: dataDir, DATABASE_URL: db?.url, ...extra }) as NodeJS.ProcessEnv & { PORT: string };
+  return childEnv({
+    PORT: port,
+    VIGIL_DATA_DIR: dataDir,
+    DATABASE_URL: db?.url,
+    DATABASE_MIGRATION_URL: db?.migrationUrl,
+    ...extra,
+  }) as NodeJS.ProcessEnv & { PORT: string };
 }
 
 function serve(env: NodeJS.ProcessEnv, args: string[] = []): Running {
@@ -118,7 +124,7 @@ describe('vigil serve', () => {
 
   it('refuses a second server on the same embedded data directory, naming the holder', async () => {
     const env = await instance();
-    const { DATABASE_URL: _ignored, ...embedded } = env;
+    const { DATABASE_URL: _ignored, DATABASE_MIGRATION_URL: _ignoredToo, ...embedded } = env;
     const first = serve(embedded);
     await waitFor(async () => (await httpStatus(`http://127.0.0.1:${env.PORT}/healthz`)) === 200, 30_000, 'the first server');
     const second = await runVigil(['serve'], { ...embedded, PORT: String(await freePort()) });
@@ -134,7 +140,10 @@ describe('vigil serve', () => {
   });
 
   it('stops with one line and exit 69 when PostgreSQL cannot be reached, without the password', async () => {
-    const result = await runVigil(['serve'], await instance({ DATABASE_URL: 'postgres://vigil:hunter2-secret@127.0.0.1:1/vigil' }));
+    const result = await runVigil(
+      ['serve'],
+      await instance({ DATABASE_URL: 'postgres://vigil:hunter2-secret@127.0.0.1:1/vigil', DATABASE_MIGRATION_URL: '' }),
+    );
     expect(result.code).toBe(69);
     const line = oneLine(result.stderr);
     expect(line).toMatch(/cannot connect to PostgreSQL at postgres:\/\/vigil:\*\*\*@127\.0\.0\.1:1\/vigil/);
@@ -143,12 +152,26 @@ describe('vigil serve', () => {
 
   it('stops with one line and exit 69 on a damaged data directory', async () => {
     const env = await instance();
-    const { DATABASE_URL: _ignored, ...embedded } = env;
+    const { DATABASE_URL: _ignored, DATABASE_MIGRATION_URL: _ignoredToo, ...embedded } = env;
     expect((await runVigil(['migrate'], embedded)).code).toBe(0);
     writeFileSync(path.join(embedded.VIGIL_DATA_DIR as string, 'pg', 'global', 'pg_control'), Buffer.alloc(8192, 1));
     const result = await runVigil(['serve'], embedded);
     expect(result.code).toBe(69);
     expect(oneLine(result.stderr)).toMatch(/damaged or from an incompatible version/);
+  });
+});
+
+describe('vigil worker', () => {
+  it('runs the job queue without HTTP and stops cleanly on SIGTERM', async () => {
+    const env = await instance();
+    const r = start(process.execPath, [path.join(REPO_DIR, 'packages/server/bin/vigil.js'), 'worker'], env);
+    running.push(r);
+    await waitFor(async () => r.output().stdout.includes('Vigil worker running'), 30_000, 'the worker');
+    await expect(httpStatus(`http://127.0.0.1:${env.PORT}/healthz`)).rejects.toThrow();
+    r.child.kill('SIGTERM');
+    const finished = await r.exited;
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stderr).not.toMatch(/"level":(50|60)/);
   });
 });
 

@@ -15,6 +15,7 @@ export function createJobRuntime(deps: { config: Config; database: Database; log
   });
   return {
     start: (options: { work: boolean }) => queue.start(options),
-    stop: () => queue.stop({ graceful: true, timeoutMs: deps.config.shutdownTimeoutMs }),
+    /** Waits up to `timeoutMs` for running jobs, then gives what still runs back to the queue. */
+    stop: (timeoutMs: number = deps.config.shutdownTimeoutMs) => queue.stop({ graceful: true, timeoutMs }),
   };
 }

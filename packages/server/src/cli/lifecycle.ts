@@ -21,8 +21,12 @@ export function waitForShutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
   });
 }
 
+/** One shutdown step; it gets the milliseconds left before the deadline. */
+export type ShutdownStep = [name: string, run: (remainingMs: number) => Promise<unknown>];
+
 /** Runs the shutdown steps in order; past the deadline the process exits non-zero. */
-export async function shutdownWithin(logger: Logger, timeoutMs: number, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
+export async function shutdownWithin(logger: Logger, timeoutMs: number, steps: ShutdownStep[]): Promise<void> {
+  const deadlineAt = Date.now() + timeoutMs;
   const deadline = setTimeout(() => {
     logger.error({ timeoutMs }, 'shutdown took too long; exiting');
     process.exit(1);
@@ -31,7 +35,7 @@ export async function shutdownWithin(logger: Logger, timeoutMs: number, steps: A
   try {
     for (const [name, step] of steps) {
       try {
-        await step();
+        await step(Math.max(0, deadlineAt - Date.now()));
       } catch (error) {
         logger.error({ err: error, step: name }, 'shutdown step failed');
       }
@@ -39,4 +43,9 @@ export async function shutdownWithin(logger: Logger, timeoutMs: number, steps: A
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/** What a step with its own time limit may use: the rest of the budget, less room for the steps after it. */
+export function budget(remainingMs: number, reserveMs = 2_000): number {
+  return Math.max(0, remainingMs - reserveMs);
 }

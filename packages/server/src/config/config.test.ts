@@ -51,12 +51,34 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'vigil.example.com' }, 'PUBLIC_URL', /absolute/],
     [{ SHUTDOWN_TIMEOUT_MS: '0' }, 'SHUTDOWN_TIMEOUT_MS', /between 1 and/],
     [{ DATABASE_POOL_MAX: '-1' }, 'DATABASE_POOL_MAX', /between 1 and 200/],
+    [{ DATABASE_ALLOW_PRIVILEGED_LOGIN: 'yes' }, 'DATABASE_ALLOW_PRIVILEGED_LOGIN', /true or false/],
+    [{ JOB_POLL_INTERVAL_S: '120' }, 'JOB_POLL_INTERVAL_S', /between 1 and 60/],
+    [{ HOST: '10.0.0.5' }, 'PUBLIC_URL', /must be set .* when HOST is not loopback \(HOST is "10.0.0.5"\)/],
   ])('refuses %j naming the variable and what it allows', (env, variable, message) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} `)).toBe(true);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'postgress://vigil:hunter2@db/vigil' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'vigil:hunter2@db/vigil' }, 'DATABASE_URL'],
+    [{ PUBLIC_URL: 'https://admin:hunter2@vigil.example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'http://admin:hunter2@vigil.example.com' }, 'PUBLIC_URL'],
+  ])('does not echo a password from %j', (env, variable) => {
+    const error = refusal(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('keeps a privileged database login refused unless explicitly allowed', () => {
+    const url = 'postgres://postgres@db/vigil';
+    expect(loadConfig({ DATABASE_URL: url }).database).toMatchObject({ allowPrivilegedLogin: false });
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_ALLOW_PRIVILEGED_LOGIN: 'true' }).database).toMatchObject({
+      allowPrivilegedLogin: true,
+    });
   });
 
   it('treats an empty variable as unset', () => {

@@ -56,6 +56,8 @@ const proxyList = z
     { message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.1,192.168.0.0/16)' },
   );
 
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
 const envSchema = z.object({
   HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   PORT: port.default(8080),
@@ -63,6 +65,7 @@ const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_MIGRATION_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: positiveInt(200).default(10),
+  DATABASE_ALLOW_PRIVILEGED_LOGIN: flag.default(false),
   VIGIL_DATA_DIR: z.string().min(1, 'must not be empty').default('./.vigil-data'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -73,7 +76,7 @@ const envSchema = z.object({
   TRUST_PROXY: proxyList.default([]),
   SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   WORKER_CONCURRENCY: positiveInt(64).default(2),
-  JOB_POLL_INTERVAL_S: positiveInt(3600).default(2),
+  JOB_POLL_INTERVAL_S: positiveInt(60).default(2),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -85,7 +88,17 @@ export interface Config {
   publicUrl: URL;
   /** True when the public URL is https: turns on HSTS and `Secure` cookies. */
   tls: boolean;
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; migrationUrl: string; poolMax: number; dataDir: string };
+  database:
+    | { kind: 'pglite'; dataDir: string }
+    | {
+        kind: 'postgres';
+        url: string;
+        migrationUrl: string;
+        poolMax: number;
+        dataDir: string;
+        /** Accept a superuser/owner login (weaker: SQL injection could leave the app role). */
+        allowPrivilegedLogin?: boolean;
+      };
   dataDir: string;
   log: { level: string; pretty: boolean };
   trustProxy: string[];
@@ -103,25 +116,44 @@ export class ConfigError extends Error {
   }
 }
 
+// Values echoed in configuration errors: a URL may carry a password, which must not reach a
+// terminal log or a CI transcript.
+const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL']);
+
+function shown(variable: string, value: string): string {
+  if (!URL_VARIABLES.has(variable) || !value.includes('@')) return value;
+  // scheme://user:password@host → scheme://user:***@host; anything else with an @ in it may be
+  // credentials in a shape we do not recognise, so only its start is shown.
+  const masked = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, '$1***@');
+  return masked !== value || /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*@/i.test(value) ? masked : `${value.slice(0, value.indexOf(':') + 1)}…`;
+}
+
 function parsePublicUrl(raw: string | undefined, host: string, port: number): URL {
+  if (raw === undefined && !LOOPBACK_HOSTS.has(host) && host !== '0.0.0.0' && host !== '::') {
+    throw new ConfigError(
+      'PUBLIC_URL',
+      `must be set (to the https URL people reach Vigil at) when HOST is not loopback (HOST is "${host}")`,
+    );
+  }
   const fallbackHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const value = raw ?? `http://${isIP(fallbackHost) === 6 ? `[${fallbackHost}]` : fallbackHost}:${port}`;
+  const got = shown('PUBLIC_URL', value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError('PUBLIC_URL', `must be an absolute http(s) URL (got "${value}")`);
+    throw new ConfigError('PUBLIC_URL', `must be an absolute http(s) URL (got "${got}")`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError('PUBLIC_URL', `must use https (or http on a loopback host) (got "${value}")`);
+    throw new ConfigError('PUBLIC_URL', `must use https (or http on a loopback host) (got "${got}")`);
   }
   // Links in emails and reports travel outside the machine: plain http would hand session
   // and reset links to anyone on the path, so it is only allowed for a local-only install.
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
-    throw new ConfigError('PUBLIC_URL', `must use https unless the host is loopback (got "${value}")`);
+    throw new ConfigError('PUBLIC_URL', `must use https unless the host is loopback (got "${got}")`);
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw new ConfigError('PUBLIC_URL', `must not carry credentials, a query or a fragment (got "${value}")`);
+    throw new ConfigError('PUBLIC_URL', `must not carry credentials, a query or a fragment (got "${got}")`);
   }
   if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
   return url;
@@ -140,7 +172,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
     const got = known[variable];
-    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got === undefined ? '' : ` (got "${got}")`}`);
+    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got === undefined ? '' : ` (got "${shown(variable, got)}")`}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.VIGIL_DATA_DIR);
@@ -151,6 +183,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
         migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
         poolMax: e.DATABASE_POOL_MAX,
         dataDir,
+        allowPrivilegedLogin: e.DATABASE_ALLOW_PRIVILEGED_LOGIN,
       }
     : { kind: 'pglite', dataDir };
   if (!e.DATABASE_URL && e.DATABASE_MIGRATION_URL) {

@@ -100,8 +100,27 @@ describe('the embedded database directory', () => {
     await new Promise((resolve) => dead.on('exit', resolve));
     writeFileSync(path.join(dataDir, 'vigil.lock'), `${dead.pid}\n`);
     const database = await openDatabase({ kind: 'pglite', dataDir });
-    expect(readFileSync(path.join(dataDir, 'vigil.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(path.join(dataDir, 'vigil.lock'), 'utf8').split(' ')[0]).toBe(String(process.pid));
     await database.close();
+  });
+
+  it('takes over a lock left by a dead process whose PID was reused (a container restart)', async () => {
+    const dataDir = dir('reused-pid');
+    mkdirSync(dataDir, { recursive: true });
+    // Our own PID with another start time: the crashed predecessor had the PID we now have.
+    writeFileSync(path.join(dataDir, 'vigil.lock'), `${process.pid} 1\n`);
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    expect(readFileSync(path.join(dataDir, 'vigil.lock'), 'utf8').split(' ')[0]).toBe(String(process.pid));
+    await database.close();
+    // And a live process's PID with a wrong start time is no longer that holder either.
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(dataDir, 'vigil.lock'), `${live.pid} 1\n`);
+      const again = await openDatabase({ kind: 'pglite', dataDir });
+      await again.close();
+    } finally {
+      live.kill('SIGKILL');
+    }
   });
 
   it('refuses a path that is a file', async () => {
@@ -147,8 +166,22 @@ describe('the runtime role', () => {
     try {
       if (t.admin && t.url) {
         // PostgreSQL: the test's own login is a superuser.
-        const error = await refusal(assertUnprivilegedRole({ query: (q, p) => t.admin?.query(q, p) as never }, refuse));
+        const error = await refusal(
+          assertUnprivilegedRole({ query: (q, p) => t.admin?.query(q, p) as never }, { sessionUser: true }, refuse),
+        );
         expect(error.message).toMatch(/is a superuser/);
+        // Start-up through a superuser login: refused even though queries would run as vigil_app,
+        // because one SET ROLE NONE would leave it; accepted only when explicitly allowed.
+        const owner = t.migrationUrl as string;
+        const asOwner = { kind: 'postgres' as const, url: owner, migrationUrl: owner, poolMax: 1, dataDir: scratch };
+        const refused = await refusal(openDatabase(asOwner));
+        expect(refused).toMatchObject({
+          code: 'DATABASE_ROLE_PRIVILEGED',
+          message: expect.stringMatching(/database login "postgres" is a superuser/),
+        });
+        const allowed = await openDatabase({ ...asOwner, allowPrivilegedLogin: true });
+        expect((await allowed.query('SELECT current_user AS c')).rows[0]).toEqual({ c: 'vigil_app' });
+        await allowed.close();
         // The hardened set-up from docs/configuration.md: a login that is only a member of
         // vigil_app works as the app role and cannot climb to another role.
         const login = `vigil_login_${Math.random().toString(36).slice(2, 10)}`;
@@ -166,15 +199,15 @@ describe('the runtime role', () => {
       } else {
         // PGlite: step back out of the app role to the built-in superuser.
         await t.database.exec('RESET ROLE');
-        const error = await refusal(assertUnprivilegedRole(t.database, refuse));
+        const error = await refusal(assertUnprivilegedRole(t.database, { sessionUser: false }, refuse));
         expect(error.message).toMatch(/"postgres" is a superuser/);
         await t.database.exec('ALTER ROLE vigil_app BYPASSRLS; SET ROLE vigil_app');
-        const bypass = await refusal(assertUnprivilegedRole(t.database, refuse));
+        const bypass = await refusal(assertUnprivilegedRole(t.database, { sessionUser: false }, refuse));
         expect(bypass.message).toMatch(/BYPASSRLS/);
         await t.database.exec(
           'RESET ROLE; ALTER ROLE vigil_app NOBYPASSRLS; ALTER TABLE vigil.assets OWNER TO vigil_app; SET ROLE vigil_app',
         );
-        const owner = await refusal(assertUnprivilegedRole(t.database, refuse));
+        const owner = await refusal(assertUnprivilegedRole(t.database, { sessionUser: false }, refuse));
         expect(owner.message).toMatch(/owns .*vigil\.assets/);
       }
     } finally {

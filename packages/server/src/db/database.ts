@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -6,9 +7,10 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import type { Config } from '../config/config.ts';
-import { errorFactory } from '../lib/app-error.ts';
+import { AppError, errorFactory } from '../lib/app-error.ts';
 import { DATA_DIR_ERRORS, type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { type MigrationResult, pendingMigrations, runMigrations, type SqlSession } from './migrate.ts';
+import { isPgError, PG } from './pg-errors.ts';
 import { assertUnprivilegedRole } from './role-check.ts';
 import * as schema from './schema.ts';
 
@@ -102,23 +104,26 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
       `the embedded database in ${pgDir} cannot be opened; it is damaged or from an incompatible version (${(error as Error).message || 'no detail'}). Restore it from a backup or move it aside`,
     );
   }
+  const guarded = guardReentry(client);
   const session: SqlSession = {
-    query: async (text, params) => client.query(text, params),
+    query: async (text, params) => guarded.query(text, params),
     exec: async (text) => {
-      await client.exec(text);
+      await guarded.exec(text);
     },
   };
   try {
     await migrateOrCheck(session, options);
     // PGlite's only user is a superuser, which bypasses RLS: work as the app role instead.
     await client.exec(`SET ROLE ${APP_ROLE}`);
-    await assertUnprivilegedRole(session, (detail) => fail('DATABASE_ROLE_PRIVILEGED', detail));
+    // PGlite's session user is its built-in superuser by construction; only the role the
+    // queries run as can be checked (docs/security.md says what that does and does not stop).
+    await assertUnprivilegedRole(session, { sessionUser: false }, (detail) => fail('DATABASE_ROLE_PRIVILEGED', detail));
   } catch (error) {
     await client.close().catch(() => {});
     lock?.release();
     throw error;
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client: guarded as unknown as PGlite, schema }) as unknown as Db;
   return {
     kind: 'pglite',
     db,
@@ -130,6 +135,36 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
       } finally {
         lock?.release();
       }
+    },
+  };
+}
+
+const inTransaction = new AsyncLocalStorage<true>();
+
+/**
+ * PGlite has one connection: a query issued on the database (instead of the transaction) from
+ * inside a transaction waits for that transaction, which waits for the query: a silent hang of the
+ * whole embedded server. On PostgreSQL the same mistake runs on another connection, outside the
+ * tenant context. Either way it is a bug, so it fails loudly here, where the tests run.
+ */
+function guardReentry(client: PGlite) {
+  const refuse = () => {
+    if (inTransaction.getStore()) {
+      throw new Error('database used outside the open transaction from inside it; pass the transaction (tx) down instead');
+    }
+  };
+  return {
+    query: <T>(text: string, params?: unknown[], options?: Parameters<PGlite['query']>[2]) => {
+      refuse();
+      return client.query<T>(text, params, options);
+    },
+    exec: (text: string, options?: Parameters<PGlite['exec']>[1]) => {
+      refuse();
+      return client.exec(text, options);
+    },
+    transaction: <T>(fn: Parameters<PGlite['transaction']>[0] extends (tx: infer X) => unknown ? (tx: X) => Promise<T> : never) => {
+      refuse();
+      return client.transaction((tx) => inTransaction.run(true, () => fn(tx)));
     },
   };
 }
@@ -146,19 +181,22 @@ async function connectClient(url: string): Promise<pg.Client> {
 }
 
 async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: OpenOptions): Promise<Database> {
-  const migrator = await connectClient(config.migrationUrl);
-  try {
-    await migrateOrCheck(
-      {
-        query: (text, params) => migrator.query(text, params) as never,
-        exec: async (text) => {
-          await migrator.query(text);
+  if (options.migrate !== false) {
+    const migrator = await connectClient(config.migrationUrl);
+    try {
+      await migrateOrCheck(
+        {
+          query: (text, params) => migrator.query(text, params) as never,
+          exec: async (text) => {
+            await migrator.query(text);
+          },
         },
-      },
-      options,
-    );
-  } finally {
-    await migrator.end().catch(() => {});
+        options,
+      );
+      await grantAppRoleToRuntimeLogin(migrator, config.url);
+    } finally {
+      await migrator.end().catch(() => {});
+    }
   }
   // The role is set as a startup parameter, so every pooled connection is the app role from its
   // first statement, and RESET ROLE returns to the app role rather than to the login.
@@ -177,11 +215,27 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     },
   };
   try {
-    await assertUnprivilegedRole(session, (detail) => fail('DATABASE_ROLE_PRIVILEGED', detail));
+    const pending = await pendingMigrations(session);
+    if (pending.length > 0) {
+      throw fail(
+        'DATABASE_UNAVAILABLE',
+        `the database has ${pending.length} pending migration(s) (${pending.join(', ')}); run \`vigil migrate\` with DATABASE_MIGRATION_URL set to the owner's connection`,
+      );
+    }
+    await assertUnprivilegedRole(session, { sessionUser: !config.allowPrivilegedLogin }, (detail) =>
+      fail('DATABASE_ROLE_PRIVILEGED', detail),
+    );
   } catch (error) {
     await pool.end().catch(() => {});
-    if ((error as { code?: string }).code === 'DATABASE_ROLE_PRIVILEGED') throw error;
-    throw fail('DATABASE_UNAVAILABLE', `cannot work as role ${APP_ROLE} on ${redactUrl(config.url)}: ${(error as Error).message}`);
+    if (error instanceof AppError) throw error;
+    const message = (error as Error).message;
+    if (isPgError(error, PG.INSUFFICIENT_PRIVILEGE)) {
+      throw fail(
+        'DATABASE_UNAVAILABLE',
+        `the login of ${redactUrl(config.url)} cannot become ${APP_ROLE} (${message}); grant it: GRANT ${APP_ROLE} TO <login>`,
+      );
+    }
+    throw fail('DATABASE_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(config.url)}: ${message}`);
   }
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   return {
@@ -193,6 +247,29 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
       await pool.end();
     },
   };
+}
+
+/**
+ * The runtime login must be able to become the app role. The first migration creates that role,
+ * so an operator cannot grant it beforehand: the owner's connection does it here, once.
+ */
+async function grantAppRoleToRuntimeLogin(owner: pg.Client, runtimeUrl: string): Promise<void> {
+  const login = decodeURIComponent(new URL(runtimeUrl).username) || null;
+  if (!login) return;
+  const { rows } = await owner.query<{ exists: boolean; member: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists,
+            EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND pg_has_role(rolname, $2, 'MEMBER')) AS member`,
+    [login, APP_ROLE],
+  );
+  if (rows[0]?.exists && !rows[0].member) {
+    try {
+      await owner.query(`GRANT ${APP_ROLE} TO ${pg.escapeIdentifier(login)}`);
+    } catch (error) {
+      // Two processes starting at once may race to grant it; what matters is that it is granted.
+      const { rows: after } = await owner.query<{ member: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS member", [login, APP_ROLE]);
+      if (!after[0]?.member) throw error;
+    }
+  }
 }
 
 async function migrateOrCheck(session: SqlSession, options: OpenOptions): Promise<void> {

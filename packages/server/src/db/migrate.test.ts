@@ -11,7 +11,7 @@ import * as schema from './schema.ts';
 async function freshSession(): Promise<{ session: SqlSession; close(): Promise<void> }> {
   const empty = await createEmptyPostgresDatabase();
   if (empty) {
-    const client = new pg.Client({ connectionString: empty.url });
+    const client = new pg.Client({ connectionString: empty.migrationUrl });
     await client.connect();
     return {
       session: { query: (t, p) => client.query(t, p) as never, exec: async (t) => void (await client.query(t)) },

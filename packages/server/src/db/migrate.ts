@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorFactory } from '../lib/app-error.ts';
+import { isPgError, PG } from './pg-errors.ts';
 
 export interface Migration {
   id: string;
@@ -47,6 +48,13 @@ export interface MigrationResult {
  * PostgreSQL, so two processes booting at once do not race each other through the same DDL.
  */
 export async function runMigrations(session: SqlSession, migrations: Migration[] = loadMigrations()): Promise<MigrationResult> {
+  // Up to date: nothing to lock or create. This is also what lets a runtime login without any
+  // DDL privilege start against a database its owner already migrated.
+  const applied = await readApplied(session);
+  if (applied && applied.length === migrations.length) {
+    verifyApplied(applied, migrations);
+    return { applied: [], alreadyApplied: applied.length };
+  }
   await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   try {
     await session.exec('BEGIN');
@@ -59,23 +67,15 @@ export async function runMigrations(session: SqlSession, migrations: Migration[]
           applied_at timestamptz NOT NULL DEFAULT now()
         );`);
       const { rows } = await session.query<{ id: string; checksum: string }>('SELECT id, checksum FROM vigil_meta.migrations ORDER BY id');
-      const known = new Map(migrations.map((m) => [m.id, m]));
-      for (const row of rows) {
-        const migration = known.get(row.id);
-        if (!migration) {
-          throw fail('SCHEMA_TOO_NEW', `the database has migration ${row.id}, which this version of Vigil does not know; upgrade Vigil`);
-        }
-        if (migration.checksum !== row.checksum) {
-          throw fail('MIGRATION_TAMPERED', `migration ${row.id} was changed after it was applied to this database`);
-        }
-      }
+      verifyApplied(rows, migrations);
       const done = new Set(rows.map((r) => r.id));
       const pending = migrations.filter((m) => !done.has(m.id));
       for (const migration of pending) {
         try {
           await session.exec(migration.sql);
         } catch (error) {
-          throw fail('MIGRATION_FAILED', `migration ${migration.id} failed: ${(error as Error).message}`);
+          const hint = isPgError(error, PG.INSUFFICIENT_PRIVILEGE) ? ' (migrate as the database owner: set DATABASE_MIGRATION_URL)' : '';
+          throw fail('MIGRATION_FAILED', `migration ${migration.id} failed: ${(error as Error).message}${hint}`);
         }
         await session.query('INSERT INTO vigil_meta.migrations (id, checksum) VALUES ($1, $2)', [migration.id, migration.checksum]);
       }
@@ -87,6 +87,25 @@ export async function runMigrations(session: SqlSession, migrations: Migration[]
     }
   } finally {
     await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  }
+}
+
+async function readApplied(session: Pick<SqlSession, 'query'>): Promise<{ id: string; checksum: string }[] | null> {
+  const { rows } = await session.query<{ name: string | null }>("SELECT to_regclass('vigil_meta.migrations')::text AS name");
+  if (!rows[0]?.name) return null;
+  return (await session.query<{ id: string; checksum: string }>('SELECT id, checksum FROM vigil_meta.migrations ORDER BY id')).rows;
+}
+
+function verifyApplied(rows: { id: string; checksum: string }[], migrations: Migration[]): void {
+  const known = new Map(migrations.map((m) => [m.id, m]));
+  for (const row of rows) {
+    const migration = known.get(row.id);
+    if (!migration) {
+      throw fail('SCHEMA_TOO_NEW', `the database has migration ${row.id}, which this version of Vigil does not know; upgrade Vigil`);
+    }
+    if (migration.checksum !== row.checksum) {
+      throw fail('MIGRATION_TAMPERED', `migration ${row.id} was changed after it was applied to this database`);
+    }
   }
 }
 

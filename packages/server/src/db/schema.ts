@@ -4,7 +4,7 @@ import { foreignKey, index, jsonb, pgSchema, text, timestamp, unique, uniqueInde
 /**
  * The typed view of the tables that `migrations/*.sql` create. The SQL files are the source of
  * truth (they also hold roles, grants and RLS policies, which Drizzle does not model);
- * `schema.test.ts` checks after migrating that every column declared here exists with its type.
+ * `migrate.test.ts` checks after migrating that every column declared here exists with its type.
  */
 export const vigil = pgSchema('vigil');
 

@@ -6,6 +6,7 @@ import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/config.ts';
 import { organizations } from '../db/schema.ts';
 import { withTenant } from '../db/tenant.ts';
+import { AppError } from '../lib/app-error.ts';
 
 let ta: TestApp;
 let auth: string;
@@ -251,5 +252,50 @@ describe('database failure', () => {
     expectProblem(await local.app.inject('/readyz'), 503, 'service-unavailable');
     await local.app.close();
     await local.t.destroy().catch(() => {});
+  });
+});
+
+describe('error mapping', () => {
+  async function appWith(route: (app: Awaited<ReturnType<typeof buildApp>>) => void) {
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), database: ta.t.database, logger: pino({ level: 'silent' }) });
+    route(app);
+    return app;
+  }
+
+  it('answers a server-side AppError with its kind only, never its detail', async () => {
+    const app = await appWith((a) =>
+      a.get('/boom', { config: { public: true } }, async () => {
+        throw new AppError('MIGRATION_FAILED', 500, 'A database migration failed', 'SELECT secret FROM vigil.users at db.internal:5432');
+      }),
+    );
+    const response = await app.inject('/boom');
+    const body = expectProblem(response, 500, 'migration-failed');
+    expect(body.detail).toBeUndefined();
+    expect(response.body).not.toContain('db.internal');
+    await app.close();
+  });
+
+  it('never lets extra fields overwrite the problem’s own', async () => {
+    const app = await appWith((a) =>
+      a.get('/conflict', { config: { public: true } }, async () => {
+        throw new AppError('CONFLICT', 409, 'Conflict', 'x', {
+          type: 'https://evil.example',
+          status: 200,
+          instance: 'forged',
+          hint: 'kept',
+        });
+      }),
+    );
+    const body = expectProblem(await app.inject('/conflict'), 409, 'conflict');
+    expect(body.hint).toBe('kept');
+    await app.close();
+  });
+
+  it('names framework refusals by their status', async () => {
+    expectProblem(await ta.app.inject({ url: `/api/v1/assets/${'a'.repeat(300)}`, headers: { authorization: auth } }), 414, 'uri-too-long');
+    const badUrl = await ta.app.inject({ url: '/api/v1/%E0%A4%A' });
+    expectProblem(badUrl, 400, 'bad-request');
+    // The undecodable URL is not reflected back.
+    expect(badUrl.body).not.toContain('%E0');
   });
 });

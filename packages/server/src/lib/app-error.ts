@@ -37,6 +37,7 @@ export function problemType(code: string): string {
 }
 
 export const COMMON_ERRORS = {
+  BAD_REQUEST: { status: 400, title: 'The request could not be understood' },
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
@@ -45,7 +46,9 @@ export const COMMON_ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'The request URI is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies ErrorCatalog;

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
-import { organizations } from '../../db/schema.ts';
-import { withSystem } from '../../db/tenant.ts';
 import type { Logger } from '../../logger.ts';
 import { EXIT } from '../exit-codes.ts';
+import { instanceHasOrganization } from '../instance.ts';
 import { createJobRuntime } from '../jobs-runtime.ts';
-import { shutdownWithin, waitForShutdownSignal } from '../lifecycle.ts';
+import { budget, shutdownWithin, waitForShutdownSignal } from '../lifecycle.ts';
 import { CliExit, createLogger, openConfiguredDatabase, readConfig } from '../runtime.ts';
 
 export async function serveCommand(options: { workers: boolean }): Promise<void> {
@@ -25,17 +24,22 @@ export interface ServerOptions {
 
 /** Opens the database, serves until SIGTERM/SIGINT, then drains and closes in order. */
 export async function runServer({ config, logger, workers, configureApp }: ServerOptions): Promise<void> {
+  // Listening from the start: a signal during start-up (a long migration) is honoured once the
+  // server is up, instead of killing the process half-way.
+  const signalled = waitForShutdownSignal(logger);
   const database = await openConfiguredDatabase(config, logger);
   let draining = false;
-  const app = await buildApp({ config, database, logger, isDraining: () => draining });
-  await configureApp?.(app);
-  const jobs = createJobRuntime({ config, database, logger });
+  let app: FastifyInstance | undefined;
+  let jobs: ReturnType<typeof createJobRuntime> | undefined;
   try {
+    app = await buildApp({ config, database, logger, isDraining: () => draining });
+    await configureApp?.(app);
+    jobs = createJobRuntime({ config, database, logger });
     await jobs.start({ work: workers });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await app.close().catch(() => {});
-    await jobs.stop().catch(() => {});
+    await app?.close().catch(() => {});
+    await jobs?.stop(0).catch(() => {});
     await database.close().catch(() => {});
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -43,15 +47,12 @@ export async function runServer({ config, logger, workers, configureApp }: Serve
     }
     throw error;
   }
+  const [http, queue] = [app, jobs];
 
-  const hasOrganization = await withSystem(
-    database.db,
-    async (tx) => (await tx.select({ id: organizations.id }).from(organizations).limit(1)).length > 0,
-  );
   const lines = [
     `Vigil is running at ${config.publicUrl.toString()} (${database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
   ];
-  if (!hasOrganization) {
+  if (!(await instanceHasOrganization(database.db))) {
     lines.push(
       'No organization yet. Create the first one and its owner (prints a one-time setup link):',
       '  npx vigil admin bootstrap --org "Your company" --email you@example.com',
@@ -60,12 +61,12 @@ export async function runServer({ config, logger, workers, configureApp }: Serve
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  await waitForShutdownSignal(logger);
+  await signalled;
   draining = true;
   await shutdownWithin(logger, config.shutdownTimeoutMs, [
     // Stops accepting, then waits for in-flight requests to complete.
-    ['http', () => app.close()],
-    ['jobs', () => jobs.stop()],
+    ['http', () => http.close()],
+    ['jobs', (remaining) => queue.stop(budget(remaining))],
     ['database', () => database.close()],
   ]);
   logger.info('stopped');

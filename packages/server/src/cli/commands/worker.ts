@@ -1,10 +1,11 @@
 import { createJobRuntime } from '../jobs-runtime.ts';
-import { shutdownWithin, waitForShutdownSignal } from '../lifecycle.ts';
+import { budget, shutdownWithin, waitForShutdownSignal } from '../lifecycle.ts';
 import { createLogger, openConfiguredDatabase, readConfig } from '../runtime.ts';
 
 export async function workerCommand(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
+  const signalled = waitForShutdownSignal(logger);
   const database = await openConfiguredDatabase(config, logger);
   const jobs = createJobRuntime({ config, database, logger });
   try {
@@ -14,9 +15,10 @@ export async function workerCommand(): Promise<void> {
     throw error;
   }
   logger.info({ concurrency: config.jobs.concurrency }, 'worker started');
-  await waitForShutdownSignal(logger);
+  process.stdout.write(`Vigil worker running (${database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})\n`);
+  await signalled;
   await shutdownWithin(logger, config.shutdownTimeoutMs, [
-    ['jobs', () => jobs.stop()],
+    ['jobs', (remaining) => jobs.stop(budget(remaining))],
     ['database', () => database.close()],
   ]);
   logger.info('stopped');

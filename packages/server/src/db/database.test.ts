@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -223,5 +224,30 @@ describe('the runtime role', () => {
     const error = await refusal(openDatabase({ kind: 'pglite', dataDir }));
     expect(error).toMatchObject({ code: 'DATABASE_ROLE_PRIVILEGED', message: expect.stringMatching(/BYPASSRLS/) });
     expect(existsSync(path.join(dataDir, 'vigil.lock'))).toBe(false);
+  });
+});
+
+describe('using the database from inside a transaction', () => {
+  it('fails loudly on the embedded database and sees nothing on PostgreSQL, instead of hanging or leaking', async () => {
+    const t = await createTestDatabase();
+    try {
+      const orgId = randomUUID();
+      const ctx = { orgId, userId: null, role: 'OWNER' as const, clientIds: 'all' as const };
+      await withTenant(t.database.db, ctx, (tx) =>
+        tx.insert(organizations).values({ id: orgId, name: 'Inner', slug: `inner-${orgId.slice(0, 8)}` }),
+      );
+      const misuse = withTenant(t.database.db, ctx, async () => t.database.db.select().from(organizations));
+      if (t.database.kind === 'pglite') {
+        const error = (await misuse.catch((e: unknown) => e)) as Error & { cause?: Error };
+        expect(error.cause?.message ?? error.message).toMatch(/outside the open transaction/);
+        // The connection is still usable afterwards.
+        expect(await withTenant(t.database.db, ctx, (tx) => tx.select().from(organizations))).toHaveLength(1);
+      } else {
+        // Another pooled connection, without the tenant context: row-level security shows nothing.
+        expect(await misuse).toEqual([]);
+      }
+    } finally {
+      await t.destroy();
+    }
   });
 });

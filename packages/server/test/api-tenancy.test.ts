@@ -15,9 +15,23 @@ let viewerA: string;
 let memberA1: string;
 let ownerB: string;
 const ids = {} as Record<
-  'clientA1' | 'clientA2' | 'clientB' | 'assetA1' | 'assetA2' | 'assetAgency' | 'assetB' | 'memberB' | 'memberA',
+  | 'orgA'
+  | 'orgB'
+  | 'clientA1'
+  | 'clientA2'
+  | 'clientB'
+  | 'assetA1'
+  | 'assetA2'
+  | 'assetAgency'
+  | 'assetB'
+  | 'memberB'
+  | 'memberA'
+  | 'viewerA'
+  | 'memberA1',
   string
 >;
+/** Every id organization A holds (its organization, clients, assets, members and their users). */
+const idsOfA: string[] = [];
 
 beforeAll(async () => {
   ta = await createTestApp();
@@ -25,6 +39,8 @@ beforeAll(async () => {
   const [orgA, orgB] = [await f.org(), await f.org()];
   const [clientA1, clientA2, clientB] = [await f.client(orgA.id), await f.client(orgA.id), await f.client(orgB.id)];
   Object.assign(ids, {
+    orgA: orgA.id,
+    orgB: orgB.id,
     clientA1: clientA1.id,
     clientA2: clientA2.id,
     clientB: clientB.id,
@@ -35,16 +51,22 @@ beforeAll(async () => {
   });
   const login = async (orgId: string, role: Parameters<Factories['actor']>[1], clientId?: string) => {
     const a = await f.actor(orgId, role, clientId ? { clientId } : {});
+    if (orgId === orgA.id) idsOfA.push(a.user.id, a.membership.id);
     return { token: ta.tokenFor({ kind: 'user', id: a.user.id, tenant: a.ctx }), membershipId: a.membership.id };
   };
   const oa = await login(orgA.id, 'OWNER');
   ownerA = oa.token;
   ids.memberA = oa.membershipId;
-  viewerA = (await login(orgA.id, 'VIEWER')).token;
-  memberA1 = (await login(orgA.id, 'CLIENT_MEMBER', clientA1.id)).token;
+  const va = await login(orgA.id, 'VIEWER');
+  viewerA = va.token;
+  ids.viewerA = va.membershipId;
+  const ma1 = await login(orgA.id, 'CLIENT_MEMBER', clientA1.id);
+  memberA1 = ma1.token;
+  ids.memberA1 = ma1.membershipId;
   const ob = await login(orgB.id, 'OWNER');
   ownerB = ob.token;
   ids.memberB = ob.membershipId;
+  idsOfA.push(ids.orgA, ids.clientA1, ids.clientA2, ids.assetA1, ids.assetA2, ids.assetAgency);
 });
 afterAll(() => ta?.close());
 
@@ -74,22 +96,126 @@ const endpoints: Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: (i: ty
   ['DELETE', (i) => `/assets/${i.assetA1}`],
 ];
 
+/**
+ * The endpoints that act on one object of organization A. Tests are collected before `beforeAll`
+ * fills `ids`, so the urls are asked with stand-in ids. (Regression: they were asked with the
+ * empty `ids`, matched no id, and the cross-tenant test below ran for no endpoint at all.)
+ */
+const objectEndpoints = endpoints.filter(([, url]) => /[0-9a-f-]{36}/.test(url(new Proxy(ids, { get: () => randomUUID() }))));
+
 describe('every tenancy endpoint', () => {
+  it('has cross-tenant tests for every endpoint that names an object', () => {
+    expect(objectEndpoints.map(([method, url]) => `${method} ${url(ids)}`)).toEqual([
+      `GET /clients/${ids.clientA1}`,
+      `PATCH /clients/${ids.clientA1}`,
+      `DELETE /clients/${ids.clientA2}`,
+      `PATCH /members/${ids.memberA}`,
+      `DELETE /members/${ids.memberA}`,
+      `GET /assets/${ids.assetA1}`,
+      `PATCH /assets/${ids.assetA1}`,
+      `DELETE /assets/${ids.assetA1}`,
+    ]);
+  });
+
   it.each(endpoints)('%s %s refuses a request without credentials with 401', async (method, url, body) => {
     const response = await call(method, url(ids), undefined, body);
     expect(response.statusCode).toBe(401);
   });
 
-  it.each(endpoints.filter(([, url]) => url(ids).match(/[0-9a-f-]{36}/)))(
-    '%s %s answers 404 to another organization, and changes nothing',
-    async (method, url, body) => {
-      const response = await call(method, url(ids), ownerB, body);
-      expect(response.statusCode).toBe(404);
-      expect(response.body).not.toContain(ids.clientA1);
-      expect((await call('GET', `/assets/${ids.assetA1}`, ownerA)).statusCode).toBe(200);
-      expect((await call('GET', `/clients/${ids.clientA2}`, ownerA)).statusCode).toBe(200);
-    },
-  );
+  // Every target of these calls is re-read afterwards: a cross-tenant write that went through
+  // (even one that still answered 404) changes A's state and fails the test.
+  it.each(objectEndpoints)('%s %s answers 404 to another organization, and changes nothing', async (method, url, body) => {
+    const before = await stateOfA();
+    const response = await call(method, url(ids), ownerB, body);
+    expect(response.statusCode).toBe(404);
+    for (const id of idsOfA) expect(response.body).not.toContain(id);
+
+    const after = await stateOfA();
+    expect(after.clientA1).toEqual(before.clientA1);
+    expect(after.clientA2).toEqual(before.clientA2);
+    expect(after.assetA1).toEqual(before.assetA1);
+    expect(after.memberA).toEqual(before.memberA);
+    expect(after).toEqual(before);
+  });
+
+  it.each(endpoints)('%s %s refuses an unknown query parameter with 400, before acting', async (method, url, body) => {
+    const before = await stateOfA();
+    const response = await call(method, `${url(ids)}?surprise=1`, ownerA, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ type: 'urn:vigil:problem:validation-failed' });
+    expect(response.json().detail).toMatch(/^querystring/);
+    expect(await stateOfA()).toEqual(before);
+  });
+});
+
+/**
+ * Organization A as its owner reads it: the targets of the endpoints above (each read on its
+ * own, so a missing one shows up as `null`) and every list. The targets must exist, or a test
+ * comparing two states would pass on two empty ones.
+ */
+async function stateOfA() {
+  const read = async (url: string) => {
+    const response = await call('GET', url, ownerA);
+    return response.statusCode === 200 ? response.json() : null;
+  };
+  const members: { id: string }[] = (await read('/members')).items;
+  const state = {
+    clientA1: await read(`/clients/${ids.clientA1}`),
+    clientA2: await read(`/clients/${ids.clientA2}`),
+    assetA1: await read(`/assets/${ids.assetA1}`),
+    memberA: members.find((m) => m.id === ids.memberA) ?? null,
+    organization: await read('/organization'),
+    clients: (await read('/clients')).items,
+    assets: (await read('/assets')).items,
+    members,
+  };
+  expect(state.clientA1).toMatchObject({ id: ids.clientA1 });
+  expect(state.clientA2).toMatchObject({ id: ids.clientA2 });
+  expect(state.assetA1).toMatchObject({ id: ids.assetA1 });
+  expect(state.memberA).toMatchObject({ id: ids.memberA, role: 'OWNER' });
+  return state;
+}
+
+describe('lists across organizations', () => {
+  it.each([
+    ['/clients', 'clientB'],
+    ['/assets', 'assetB'],
+    ['/members', 'memberB'],
+  ] as const)('GET %s as organization B shows B’s own rows and none of A’s ids', async (url, own) => {
+    const response = await call('GET', url, ownerB);
+    expect(response.statusCode).toBe(200);
+    const items: { id: string }[] = response.json().items;
+    expect(items.map((i) => i.id)).toEqual([ids[own]]);
+    for (const id of idsOfA) expect(response.body).not.toContain(id);
+  });
+
+  it('GET /organization as organization B answers B', async () => {
+    const response = await call('GET', '/organization', ownerB);
+    expect(response.json().id).toBe(ids.orgB);
+    for (const id of idsOfA) expect(response.body).not.toContain(id);
+  });
+});
+
+describe('free text', () => {
+  // Regression: PostgreSQL text cannot hold NUL, so a name with one reached the database and
+  // came back as a 500.
+  const writes: Array<[method: 'POST' | 'PATCH', url: (i: typeof ids) => string, body: Record<string, string>]> = [
+    ['POST', () => '/clients', { name: 'a\u0000b' }],
+    ['PATCH', (i) => `/clients/${i.clientA1}`, { name: 'a\u0000b' }],
+    ['POST', () => '/assets', { kind: 'site', name: 'a\u0000b.example' }],
+    ['PATCH', (i) => `/assets/${i.assetA1}`, { name: 'a\u0000b.example' }],
+    ['POST', () => '/clients', { name: 'forged\u001b[31m log line' }],
+  ];
+  it.each(writes)('%s %s refuses a control character in a name with 400, not 500', async (method, url, body) => {
+    const before = await stateOfA();
+    const response = await call(method, url(ids), ownerA, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      type: 'urn:vigil:problem:validation-failed',
+      errors: [{ path: 'body.name', message: 'must not contain control characters' }],
+    });
+    expect(await stateOfA()).toEqual(before);
+  });
 });
 
 describe('roles through HTTP', () => {
@@ -132,6 +258,17 @@ describe('roles through HTTP', () => {
     const response = await call('PATCH', `/assets/${ids.assetAgency}`, ownerA, { clientId: ids.clientB });
     expect(response.statusCode).toBe(404);
     expect((await call('GET', `/assets/${ids.assetAgency}`, ownerA)).json().clientId).toBeNull();
+  });
+
+  it('changes a member’s role and answers with the member', async () => {
+    const response = await call('PATCH', `/members/${ids.viewerA}`, ownerA, { role: 'ENGINEER' });
+    expect(response.statusCode).toBe(200);
+    const member = response.json();
+    expect(member).toMatchObject({ id: ids.viewerA, role: 'ENGINEER', clientId: null, email: expect.stringContaining('@') });
+    expect(Object.keys(member).sort()).toEqual(['clientId', 'createdAt', 'displayName', 'email', 'id', 'role', 'userId']);
+    const listed = (await call('GET', '/members', ownerA)).json().items.find((m: { id: string }) => m.id === ids.viewerA);
+    expect(listed).toEqual(member);
+    expect((await call('PATCH', `/members/${ids.viewerA}`, ownerA, { role: 'VIEWER' })).statusCode).toBe(200);
   });
 
   it('refuses an unknown id format before touching the database', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { type AssetKind, assets, CLIENT_ROLES, clients, memberships, organizations, type Role, users } from '../../src/db/schema.ts';
@@ -23,6 +24,15 @@ export interface Actor {
   ctx: TenantContext;
   user: UserRow;
   membership: MembershipRow;
+}
+
+/** Every row of every tenancy table that a context can read, with no application filter at all. */
+export interface Visible {
+  organizations: OrganizationRow[];
+  clients: ClientRow[];
+  memberships: MembershipRow[];
+  users: UserRow[];
+  assets: AssetRow[];
 }
 
 /** Everything one organization holds, read by an all-seeing context, ordered by id. */
@@ -101,9 +111,8 @@ export function createFactories(db: Db) {
     },
 
     async membership(orgId: string, userId: string, role: Role, clientId: string | null = null): Promise<MembershipRow> {
-      return withTenant(db, seedContext(orgId), async (tx) =>
-        one(await tx.insert(memberships).values({ orgId, userId, role, clientId }).returning()),
-      );
+      // Memberships are created in the system scope only, as bootstrap and invitations do.
+      return withSystem(db, async (tx) => one(await tx.insert(memberships).values({ orgId, userId, role, clientId }).returning()));
     },
 
     /** A new user who is a member of `orgId` with `role` (client roles need `clientId`). */
@@ -137,6 +146,33 @@ export function createFactories(db: Db) {
       const clientId = isClientRole(role) ? (opts.clientId ?? (await f.client(orgId)).id) : null;
       const { user, membership } = await f.member(orgId, role, clientId);
       return { ctx: contextFor(membership), user, membership };
+    },
+
+    /** The account with this email (compared in lower case, like the unique index), if any. */
+    async userByEmail(email: string): Promise<UserRow | null> {
+      const [row] = await withSystem(db, (tx) =>
+        tx
+          .select()
+          .from(users)
+          .where(eq(sql`lower(${users.email})`, email.toLowerCase())),
+      );
+      return row ?? null;
+    },
+
+    /** How many accounts exist, for checking that a refused call created none. */
+    async userCount(): Promise<number> {
+      return (await withSystem(db, (tx) => tx.select({ id: users.id }).from(users))).length;
+    },
+
+    /** What `ctx` sees of every table when it asks for everything: only RLS narrows it. */
+    async visibleTo(ctx: TenantContext): Promise<Visible> {
+      return withTenant(db, ctx, async (tx) => ({
+        organizations: await tx.select().from(organizations).orderBy(asc(organizations.id)),
+        clients: await tx.select().from(clients).orderBy(asc(clients.id)),
+        memberships: await tx.select().from(memberships).orderBy(asc(memberships.id)),
+        users: await tx.select().from(users).orderBy(asc(users.id)),
+        assets: await tx.select().from(assets).orderBy(asc(assets.id)),
+      }));
     },
 
     async snapshot(orgId: string): Promise<OrgSnapshot> {
@@ -179,4 +215,35 @@ export async function expectFailure(call: () => Promise<unknown>, code: string, 
   const error = await failureOf(call);
   expect({ code: error.code, status: error.status }).toEqual({ code, status });
   return error;
+}
+
+/**
+ * Makes a client vanish between the service's check and its write, on either driver: a trigger
+ * deletes the client just before the next row naming it is written to `table`, which is what a
+ * concurrent transaction committing at that moment looks like to the foreign key.
+ */
+export async function deleteClientMidway<T>(
+  t: { admin: pg.Client | null; database: { exec(sql: string): Promise<void> } },
+  table: 'memberships' | 'assets',
+  clientId: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  const name = `vanish_${randomBytes(4).toString('hex')}`;
+  const ddl = `
+    CREATE FUNCTION vigil.${name}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN DELETE FROM vigil.clients WHERE id = NEW.client_id; RETURN NEW; END $$;
+    CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON vigil.${table}
+      FOR EACH ROW WHEN (NEW.client_id = '${clientId}') EXECUTE FUNCTION vigil.${name}();`;
+  const cleanup = `DROP TRIGGER IF EXISTS ${name} ON vigil.${table}; DROP FUNCTION IF EXISTS vigil.${name}();`;
+  // DDL needs the owner: PostgreSQL's admin connection, or PGlite's superuser for a moment.
+  const asOwner = async (statements: string) => {
+    if (t.admin) await t.admin.query(statements);
+    else await t.database.exec(`RESET ROLE; ${statements} SET ROLE vigil_app;`);
+  };
+  await asOwner(ddl);
+  try {
+    return await call();
+  } finally {
+    await asOwner(cleanup);
+  }
 }

@@ -152,23 +152,56 @@ ALTER TABLE vigil.clients FORCE ROW LEVEL SECURITY;
 CREATE POLICY clients_tenant ON vigil.clients
   USING (org_id = vigil.current_org_id() AND vigil.client_visible(id))
   WITH CHECK (org_id = vigil.current_org_id() AND vigil.client_visible(id));
+-- A client-bound context may see its client but not rename or delete it.
+CREATE POLICY clients_change_org_wide ON vigil.clients AS RESTRICTIVE FOR UPDATE
+  USING (coalesce(current_setting('vigil.client_scope', true), '') = 'all');
+CREATE POLICY clients_delete_org_wide ON vigil.clients AS RESTRICTIVE FOR DELETE
+  USING (coalesce(current_setting('vigil.client_scope', true), '') = 'all');
 
 ALTER TABLE vigil.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE vigil.memberships FORCE ROW LEVEL SECURITY;
-CREATE POLICY memberships_tenant ON vigil.memberships
+-- A tenant reads, changes and removes its memberships, but creates none: a membership makes its
+-- user (and email) visible to the organization, so only trusted flows (bootstrap, an accepted
+-- invitation) running in the system scope may attach a user to an organization.
+CREATE POLICY memberships_tenant_read ON vigil.memberships FOR SELECT
+  USING (org_id = vigil.current_org_id() AND vigil.client_visible(client_id));
+CREATE POLICY memberships_tenant_update ON vigil.memberships FOR UPDATE
   USING (org_id = vigil.current_org_id() AND vigil.client_visible(client_id))
   WITH CHECK (org_id = vigil.current_org_id() AND vigil.client_visible(client_id));
+CREATE POLICY memberships_tenant_delete ON vigil.memberships FOR DELETE
+  USING (org_id = vigil.current_org_id() AND vigil.client_visible(client_id));
 CREATE POLICY memberships_system_read ON vigil.memberships FOR SELECT
   USING (vigil.is_system());
+CREATE POLICY memberships_system_insert ON vigil.memberships FOR INSERT
+  WITH CHECK (vigil.is_system());
+-- Which user and organization a membership joins never changes; only its role and client do.
+REVOKE UPDATE ON vigil.memberships FROM vigil_app;
+GRANT UPDATE (role, client_id) ON vigil.memberships TO vigil_app;
 
 ALTER TABLE vigil.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE vigil.users FORCE ROW LEVEL SECURITY;
 CREATE POLICY users_system ON vigil.users
   USING (vigil.is_system())
   WITH CHECK (vigil.is_system());
-CREATE POLICY users_self ON vigil.users
+-- A user may read and update their own row, not delete it (that would drop every membership
+-- behind the services' back, the last owner's included).
+CREATE POLICY users_self_read ON vigil.users FOR SELECT
+  USING (id = vigil.current_user_id());
+CREATE POLICY users_self_update ON vigil.users FOR UPDATE
   USING (id = vigil.current_user_id())
   WITH CHECK (id = vigil.current_user_id());
+-- The email (the login and where reset links go) and the disabled flag change only through
+-- system flows that verify them, never through a user's own context.
+CREATE FUNCTION vigil.guard_user_identity() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+  BEGIN
+    IF NOT vigil.is_system() AND (NEW.email IS DISTINCT FROM OLD.email OR NEW.disabled_at IS DISTINCT FROM OLD.disabled_at) THEN
+      RAISE EXCEPTION 'email and disabled_at change only in the system scope' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+  END $$;
+CREATE TRIGGER users_guard_identity BEFORE UPDATE ON vigil.users FOR EACH ROW EXECUTE FUNCTION vigil.guard_user_identity();
 CREATE POLICY users_org_read ON vigil.users FOR SELECT
   USING (EXISTS (
     SELECT 1 FROM vigil.memberships m

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { noQuery } from '../tenancy/tenancy.schemas.ts';
 import { assetListQuery, assetListSchema, assetParams, assetSchema, createAssetBody, updateAssetBody } from './assets.schemas.ts';
 import type { AssetsService } from './assets.service.ts';
 
@@ -17,13 +18,27 @@ export function assetsRoutes(service: AssetsService): FastifyPluginAsyncZod {
     app.post(
       '/assets',
       {
-        schema: { tags: ['assets'], summary: 'Add a server or site', body: createAssetBody, response: { 201: assetSchema, ...errors } },
+        schema: {
+          tags: ['assets'],
+          summary: 'Add a server or site',
+          querystring: noQuery,
+          body: createAssetBody,
+          response: { 201: assetSchema, ...errors },
+        },
       },
       async (request, reply) => reply.code(201).send(await service.create(actorOf(request).tenant, request.body)),
     );
     app.get(
       '/assets/:assetId',
-      { schema: { tags: ['assets'], summary: 'Get an asset', params: assetParams, response: { 200: assetSchema, ...errors } } },
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Get an asset',
+          params: assetParams,
+          querystring: noQuery,
+          response: { 200: assetSchema, ...errors },
+        },
+      },
       async (request) => service.get(actorOf(request).tenant, request.params.assetId),
     );
     app.patch(
@@ -33,6 +48,7 @@ export function assetsRoutes(service: AssetsService): FastifyPluginAsyncZod {
           tags: ['assets'],
           summary: 'Rename an asset or move it to another client',
           params: assetParams,
+          querystring: noQuery,
           body: updateAssetBody,
           response: { 200: assetSchema, ...errors },
         },
@@ -41,7 +57,15 @@ export function assetsRoutes(service: AssetsService): FastifyPluginAsyncZod {
     );
     app.delete(
       '/assets/:assetId',
-      { schema: { tags: ['assets'], summary: 'Delete an asset', params: assetParams, response: { 204: z.null(), ...errors } } },
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Delete an asset',
+          params: assetParams,
+          querystring: noQuery,
+          response: { 204: z.null(), ...errors },
+        },
+      },
       async (request, reply) => {
         await service.delete(actorOf(request).tenant, request.params.assetId);
         return reply.code(204).send(null);

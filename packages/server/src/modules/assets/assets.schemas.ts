@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { ASSET_KINDS } from '../../db/schema.ts';
+import { safeText } from '../../lib/text.ts';
 
 export const assetKindSchema = z.enum(ASSET_KINDS);
+/** The CHECK on assets.name; control characters (NUL above all) are refused before PostgreSQL sees them. */
+const assetName = safeText(1, 253);
 
 export const assetSchema = z.object({
   id: z.uuid(),
@@ -19,12 +22,12 @@ export const assetListQuery = z.strictObject({
 });
 export const createAssetBody = z.strictObject({
   kind: assetKindSchema,
-  name: z.string().trim().min(1).max(253),
+  name: assetName,
   clientId: z.uuid().nullable().default(null),
 });
 export const updateAssetBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(253).optional(),
+    name: assetName.optional(),
     clientId: z.uuid().nullable().optional(),
   })
   .refine((v) => v.name !== undefined || v.clientId !== undefined, { message: 'nothing to change' });

@@ -4,6 +4,7 @@ import {
   type AssetRow,
   type ClientRow,
   createFactories,
+  deleteClientMidway,
   expectFailure,
   type Factories,
   failureOf,
@@ -234,5 +235,36 @@ describe('org-wide asset management', () => {
     const view = await service.get(s.ctx, s.homeAsset.id);
     expect(Object.keys(view).sort()).toEqual(['clientId', 'createdAt', 'id', 'kind', 'name', 'updatedAt']);
     expect(view.createdAt).toBe(s.homeAsset.createdAt.toISOString());
+  });
+});
+
+// Race: the client is deleted (as by another transaction) after the service checked it and before the
+// asset row is written; the foreign key refused the write with a bare 500.
+describe('when the client is deleted concurrently', () => {
+  it('answers ASSET_CLIENT_NOT_FOUND to create and writes nothing', async () => {
+    const s = await scene('ENGINEER');
+    const doomed = await f.client(s.orgId);
+    const before = await f.snapshot(s.orgId);
+    await expectFailure(
+      () =>
+        deleteClientMidway(t, 'assets', doomed.id, () =>
+          service.create(s.ctx, { kind: 'site', name: 'late.example.test', clientId: doomed.id }),
+        ),
+      'ASSET_CLIENT_NOT_FOUND',
+      404,
+    );
+    expect((await f.snapshot(s.orgId)).assets).toEqual(before.assets);
+  });
+
+  it('answers ASSET_CLIENT_NOT_FOUND to a move and keeps the asset where it was', async () => {
+    const s = await scene('ENGINEER');
+    const doomed = await f.client(s.orgId);
+    const before = await f.snapshot(s.orgId);
+    await expectFailure(
+      () => deleteClientMidway(t, 'assets', doomed.id, () => service.update(s.ctx, s.homeAsset.id, { name: 'moved', clientId: doomed.id })),
+      'ASSET_CLIENT_NOT_FOUND',
+      404,
+    );
+    expect((await f.snapshot(s.orgId)).assets).toEqual(before.assets);
   });
 });

@@ -137,6 +137,9 @@ describe('bootstrapFirstOrganization', () => {
     { why: 'an empty organization name', orgName: '', email: 'founder@acme.example' },
     { why: 'a blank organization name', orgName: '   \t ', email: 'founder@acme.example' },
     { why: 'an organization name over 200 characters', orgName: 'x'.repeat(201), email: 'founder@acme.example' },
+    // Regression: PostgreSQL text cannot hold NUL; the insert failed with a database error.
+    { why: 'an organization name with a NUL byte', orgName: 'Acme\u0000Ltd', email: 'founder@acme.example' },
+    { why: 'an organization name with an escape sequence', orgName: 'Acme\u001b[2J', email: 'founder@acme.example' },
     { why: 'an invalid email', orgName: 'Acme', email: 'not-an-email' },
     { why: 'an email without a domain', orgName: 'Acme', email: 'founder@' },
     { why: 'an empty email', orgName: 'Acme', email: '' },

@@ -5,13 +5,15 @@ import { type Config, publicLink } from '../../config/config.ts';
 import type { Db } from '../../db/database.ts';
 import { memberships, organizations, setupTokens, users } from '../../db/schema.ts';
 import { switchScope } from '../../db/tenant.ts';
+import { safeText } from '../../lib/text.ts';
 import { tenancyError } from './tenancy.errors.ts';
+import { memberEmail } from './tenancy.schemas.ts';
 
 const SETUP_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 
 const bootstrapInput = z.strictObject({
-  orgName: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  email: z.email('must be an email address').max(254),
+  orgName: safeText(1, 200),
+  email: memberEmail,
 });
 
 export interface BootstrapResult {
@@ -69,9 +71,10 @@ export async function bootstrapFirstOrganization(
 
     await switchScope.toTenant(tx, { orgId, userId: user.id, role: 'OWNER', clientIds: 'all' });
     await tx.insert(organizations).values({ id: orgId, name: orgName, slug: slugify(orgName) });
-    await tx.insert(memberships).values({ orgId, userId: user.id, role: 'OWNER' });
 
+    // Memberships are created in the system scope only (see 0001's memberships policies).
     await switchScope.toSystem(tx);
+    await tx.insert(memberships).values({ orgId, userId: user.id, role: 'OWNER' });
     await tx.insert(setupTokens).values({
       orgId,
       userId: user.id,

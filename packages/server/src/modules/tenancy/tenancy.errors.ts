@@ -7,7 +7,6 @@ export const TENANCY_ERRORS = {
   CLIENT_IN_USE: { status: 409, title: 'The client still has assets' },
   MEMBER_NOT_FOUND: { status: 404, title: 'Member not found' },
   MEMBER_EXISTS: { status: 409, title: 'This user is already a member' },
-  USER_NOT_FOUND: { status: 404, title: 'User not found' },
   LAST_OWNER: { status: 409, title: 'The organization must keep at least one owner' },
   CLIENT_ROLE_NEEDS_CLIENT: { status: 400, title: 'Client roles are bound to exactly one client' },
   ALREADY_BOOTSTRAPPED: { status: 409, title: 'Vigil already has an organization' },

@@ -1,4 +1,4 @@
-import type { clients, organizations } from '../../db/schema.ts';
+import type { clients, memberships, organizations } from '../../db/schema.ts';
 import type { ClientView, MemberView, OrganizationView } from './tenancy.schemas.ts';
 
 /** Rows never leave as they are: each response is built field by field from an allow-list. */
@@ -20,4 +20,14 @@ export function presentMember(row: Omit<MemberView, 'createdAt'> & { createdAt: 
     clientId: row.clientId,
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/**
+ * The answer to adding a member by email: the new membership and what the inviter supplied (the
+ * email, in its canonical lower case), never the stored user's profile. A display name, or an
+ * email cased otherwise than typed, would tell the inviter that the account existed before, and
+ * what its owner calls themselves; a new account and an old one must answer alike.
+ */
+export function presentAddedMember(row: typeof memberships.$inferSelect, email: string): MemberView {
+  return presentMember({ ...row, email, displayName: null });
 }

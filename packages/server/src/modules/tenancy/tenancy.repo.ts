@@ -1,7 +1,17 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/database.ts';
 import { clients, memberships, organizations, type Role, users } from '../../db/schema.ts';
 import type { TenantContext } from '../../db/tenant.ts';
+
+const memberColumns = {
+  id: memberships.id,
+  userId: memberships.userId,
+  email: users.email,
+  displayName: users.displayName,
+  role: memberships.role,
+  clientId: memberships.clientId,
+  createdAt: memberships.createdAt,
+};
 
 /**
  * Every function takes the tenant first and filters by it; RLS would hide other tenants' rows
@@ -57,19 +67,21 @@ export const tenancyRepo = {
 
   listMembers(tx: Tx, ctx: TenantContext) {
     return tx
-      .select({
-        id: memberships.id,
-        userId: memberships.userId,
-        email: users.email,
-        displayName: users.displayName,
-        role: memberships.role,
-        clientId: memberships.clientId,
-        createdAt: memberships.createdAt,
-      })
+      .select(memberColumns)
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(and(eq(memberships.orgId, ctx.orgId), clientScope(ctx, memberships.clientId)))
       .orderBy(asc(users.email));
+  },
+
+  /** One member with the user's email and name, as the list shows it. */
+  async findMemberView(tx: Tx, ctx: TenantContext, memberId: string) {
+    const [row] = await tx
+      .select(memberColumns)
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.id, memberId), clientScope(ctx, memberships.clientId)));
+    return row ?? null;
   },
 
   async findMember(tx: Tx, ctx: TenantContext, memberId: string) {
@@ -113,5 +125,32 @@ export const tenancyRepo = {
       .where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.role, 'OWNER')))
       .for('update');
     return rows.length;
+  },
+};
+
+/**
+ * Users belong to no tenant: these run under the system scope (`switchScope.toSystem`), the only
+ * one the `users_system` policy lets write. Emails are compared in lower case, as the unique index
+ * `users_email_key` compares them.
+ */
+export const usersRepo = {
+  /** The id of the user with this email, creating the user when there is none. */
+  async findOrCreateByEmail(tx: Tx, email: string): Promise<string> {
+    const existing = await usersRepo.findIdByEmail(tx, email);
+    if (existing) return existing;
+    // A concurrent transaction may create the same user between the lookup and the insert: the
+    // insert then waits for it and does nothing, and the second lookup sees its committed row.
+    const [created] = await tx.insert(users).values({ email }).onConflictDoNothing().returning({ id: users.id });
+    const id = created?.id ?? (await usersRepo.findIdByEmail(tx, email));
+    if (!id) throw new Error('a user email neither inserted nor found');
+    return id;
+  },
+
+  async findIdByEmail(tx: Tx, email: string): Promise<string | null> {
+    const [row] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(sql`lower(${users.email})`, email.toLowerCase()));
+    return row?.id ?? null;
   },
 };

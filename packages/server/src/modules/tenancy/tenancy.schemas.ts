@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { ROLES } from '../../db/schema.ts';
+import { safeText } from '../../lib/text.ts';
 
-const name = z.string().trim().min(1).max(200);
+/** The CHECK on clients.name; control characters (NUL above all) are refused before PostgreSQL sees them. */
+const clientName = safeText(1, 200);
+
+/**
+ * For routes that take no query parameters: an unknown one is refused (400) like an unknown body
+ * field, instead of silently ignored, so a client relying on a filter that does not exist learns
+ * it at once rather than reading an unfiltered list.
+ */
+export const noQuery = z.strictObject({});
 
 export const organizationSchema = z.object({
   id: z.uuid(),
@@ -17,8 +26,8 @@ export const clientSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export const clientListSchema = z.object({ items: z.array(clientSchema) });
-export const createClientBody = z.strictObject({ name });
-export const updateClientBody = z.strictObject({ name });
+export const createClientBody = z.strictObject({ name: clientName });
+export const updateClientBody = z.strictObject({ name: clientName });
 export const clientParams = z.strictObject({ clientId: z.uuid() });
 
 export const roleSchema = z.enum(ROLES);
@@ -34,7 +43,12 @@ export const memberSchema = z.object({
 export const memberListSchema = z.object({ items: z.array(memberSchema) });
 export const memberParams = z.strictObject({ memberId: z.uuid() });
 export const updateMemberBody = z.strictObject({ role: roleSchema, clientId: z.uuid().nullable().optional() });
+/** The bounds of the CHECK on users.email (at most 254 characters, as SMTP allows). */
+export const memberEmail = z.email('must be an email address').max(254, 'must be at most 254 characters');
+export const addMemberInput = z.strictObject({ email: memberEmail, role: roleSchema, clientId: z.uuid().nullable() });
 
 export type ClientView = z.infer<typeof clientSchema>;
 export type MemberView = z.infer<typeof memberSchema>;
 export type OrganizationView = z.infer<typeof organizationSchema>;
+export type AddMemberInput = z.infer<typeof addMemberInput>;
+export type UpdateMemberInput = z.infer<typeof updateMemberBody>;

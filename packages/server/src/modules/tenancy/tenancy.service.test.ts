@@ -3,14 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClientRow,
   createFactories,
+  deleteClientMidway,
   expectFailure,
   type Factories,
+  failureOf,
   type MembershipRow,
   type UserRow,
+  uniqueSuffix,
 } from '../../../test/helpers/factories.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/test-database.ts';
 import { ROLES, type Role } from '../../db/schema.ts';
 import type { TenantContext } from '../../db/tenant.ts';
+import type { AppError } from '../../lib/app-error.ts';
 import { can, type Permission } from './permissions.ts';
 import type { ClientView, MemberView } from './tenancy.schemas.ts';
 import { createTenancyService, type TenancyService } from './tenancy.service.ts';
@@ -127,19 +131,21 @@ const operations: Operation[] = [
   {
     name: 'addMember',
     permission: 'member:invite',
-    run: (s) => service.addMember(s.ctx, { userId: s.newcomer.id, role: 'CLIENT_MEMBER', clientId: s.home.id }),
-    took: async (s) => {
+    run: (s) => service.addMember(s.ctx, { email: s.newcomer.email, role: 'CLIENT_MEMBER', clientId: s.home.id }),
+    took: async (s, result) => {
       const added = (await f.snapshot(s.orgId)).memberships.find((m) => m.userId === s.newcomer.id);
       expect(added).toMatchObject({ role: 'CLIENT_MEMBER', clientId: s.home.id });
+      expect(result).toEqual({ ...presented(added), email: s.newcomer.email, displayName: null });
     },
   },
   {
     name: 'updateMember',
     permission: 'member:update',
     run: (s) => service.updateMember(s.ctx, s.target.id, { role: 'CLIENT_OWNER' }),
-    took: async (s) => {
+    took: async (s, result) => {
       const changed = (await f.snapshot(s.orgId)).memberships.find((m) => m.id === s.target.id);
       expect(changed).toMatchObject({ role: 'CLIENT_OWNER', clientId: s.home.id });
+      expect(result).toMatchObject({ ...presented(changed), email: expect.any(String) });
     },
   },
   {
@@ -149,6 +155,12 @@ const operations: Operation[] = [
     took: async (s) => expect((await f.snapshot(s.orgId)).memberships.map((m) => m.id)).not.toContain(s.target.id),
   },
 ];
+
+/** The membership columns a MemberView carries, as the presenter writes them. */
+function presented(row: MembershipRow | undefined) {
+  if (!row) throw new Error('no membership');
+  return { id: row.id, userId: row.userId, role: row.role, clientId: row.clientId, createdAt: row.createdAt.toISOString() };
+}
 
 describe('every role × every tenancy operation follows the permission matrix', () => {
   it('covers every operation the service has', () => {
@@ -180,7 +192,7 @@ describe('every role × every tenancy operation follows the permission matrix', 
       () => service.createClient(s.ctx, { name: 'x' }),
       () => service.renameClient(s.ctx, s.home.id, { name: 'x' }),
       () => service.deleteClient(s.ctx, s.home.id),
-      () => service.addMember(s.ctx, { userId: s.newcomer.id, role: 'CLIENT_MEMBER', clientId: s.home.id }),
+      () => service.addMember(s.ctx, { email: s.newcomer.email, role: 'CLIENT_MEMBER', clientId: s.home.id }),
       () => service.updateMember(s.ctx, s.target.id, { role: 'CLIENT_OWNER' }),
       () => service.removeMember(s.ctx, s.target.id),
     ];
@@ -253,7 +265,7 @@ describe('tenant isolation', () => {
     await expectFailure(() => service.removeMember(ctx, memberOfB.membership.id), 'MEMBER_NOT_FOUND', 404);
     // Planting a member into B's client through A's context.
     await expectFailure(
-      () => service.addMember(ctx, { userId: newcomer.id, role: 'CLIENT_MEMBER', clientId: clientOfB.id }),
+      () => service.addMember(ctx, { email: newcomer.email, role: 'CLIENT_MEMBER', clientId: clientOfB.id }),
       'CLIENT_NOT_FOUND',
       404,
     );
@@ -340,7 +352,7 @@ describe('membership rules', () => {
     // Privilege escalation: an ADMIN promoting an accomplice (or itself) to OWNER.
     await expectFailure(() => service.updateMember(admin.ctx, engineer.membership.id, { role: 'OWNER' }), 'FORBIDDEN', 403);
     await expectFailure(() => service.updateMember(admin.ctx, admin.membership.id, { role: 'OWNER' }), 'FORBIDDEN', 403);
-    await expectFailure(() => service.addMember(admin.ctx, { userId: newcomer.id, role: 'OWNER', clientId: null }), 'FORBIDDEN', 403);
+    await expectFailure(() => service.addMember(admin.ctx, { email: newcomer.email, role: 'OWNER', clientId: null }), 'FORBIDDEN', 403);
     // Takeover: an ADMIN demoting or removing the owners.
     await expectFailure(() => service.updateMember(admin.ctx, owner.membership.id, { role: 'ADMIN' }), 'FORBIDDEN', 403);
     await expectFailure(() => service.updateMember(admin.ctx, owner.membership.id, { role: 'OWNER' }), 'FORBIDDEN', 403);
@@ -368,7 +380,7 @@ describe('membership rules', () => {
 
     it('adds, changes and removes members of its own client', async () => {
       const s = await clientScene();
-      await service.addMember(s.actor.ctx, { userId: s.newcomer.id, role: 'CLIENT_MEMBER', clientId: s.home.id });
+      await service.addMember(s.actor.ctx, { email: s.newcomer.email, role: 'CLIENT_MEMBER', clientId: s.home.id });
       await service.updateMember(s.actor.ctx, s.mate.membership.id, { role: 'CLIENT_OWNER' });
       const after = (await f.snapshot(s.org.id)).memberships;
       expect(after.find((m) => m.userId === s.newcomer.id)).toMatchObject({ role: 'CLIENT_MEMBER', clientId: s.home.id });
@@ -384,7 +396,7 @@ describe('membership rules', () => {
       const { ctx } = s.actor;
 
       await expectFailure(
-        () => service.addMember(ctx, { userId: s.newcomer.id, role: 'CLIENT_MEMBER', clientId: s.sibling.id }),
+        () => service.addMember(ctx, { email: s.newcomer.email, role: 'CLIENT_MEMBER', clientId: s.sibling.id }),
         'CLIENT_NOT_FOUND',
         404,
       );
@@ -408,7 +420,7 @@ describe('membership rules', () => {
       const before = await f.snapshot(s.org.id);
       const { ctx } = s.actor;
       for (const role of ['OWNER', 'ADMIN', 'ENGINEER', 'VIEWER'] as const) {
-        await expectFailure(() => service.addMember(ctx, { userId: s.newcomer.id, role, clientId: null }), 'FORBIDDEN', 403);
+        await expectFailure(() => service.addMember(ctx, { email: s.newcomer.email, role, clientId: null }), 'FORBIDDEN', 403);
         await expectFailure(() => service.updateMember(ctx, s.mate.membership.id, { role }), 'FORBIDDEN', 403);
         await expectFailure(() => service.updateMember(ctx, s.actor.membership.id, { role }), 'FORBIDDEN', 403);
       }
@@ -425,11 +437,11 @@ describe('membership rules', () => {
       const before = await f.snapshot(org.id);
 
       for (const role of ['CLIENT_OWNER', 'CLIENT_MEMBER'] as const) {
-        await expectFailure(() => service.addMember(ctx, { userId: newcomer.id, role, clientId: null }), 'CLIENT_ROLE_NEEDS_CLIENT', 400);
+        await expectFailure(() => service.addMember(ctx, { email: newcomer.email, role, clientId: null }), 'CLIENT_ROLE_NEEDS_CLIENT', 400);
       }
       for (const role of ['OWNER', 'ADMIN', 'ENGINEER', 'VIEWER'] as const) {
         await expectFailure(
-          () => service.addMember(ctx, { userId: newcomer.id, role, clientId: client.id }),
+          () => service.addMember(ctx, { email: newcomer.email, role, clientId: client.id }),
           'CLIENT_ROLE_NEEDS_CLIENT',
           400,
         );
@@ -485,9 +497,9 @@ describe('membership rules', () => {
     const existing = await f.member(org.id, 'VIEWER');
     const before = await f.snapshot(org.id);
 
-    await expectFailure(() => service.addMember(ctx, { userId: existing.user.id, role: 'VIEWER', clientId: null }), 'MEMBER_EXISTS', 409);
+    await expectFailure(() => service.addMember(ctx, { email: existing.user.email, role: 'VIEWER', clientId: null }), 'MEMBER_EXISTS', 409);
     await expectFailure(
-      () => service.addMember(ctx, { userId: existing.user.id, role: 'CLIENT_MEMBER', clientId: client.id }),
+      () => service.addMember(ctx, { email: existing.user.email, role: 'CLIENT_MEMBER', clientId: client.id }),
       'MEMBER_EXISTS',
       409,
     );
@@ -499,20 +511,164 @@ describe('membership rules', () => {
     const other = await f.org();
     const { ctx } = await f.actor(org.id, 'ADMIN');
     const shared = await f.member(other.id, 'OWNER');
-    await service.addMember(ctx, { userId: shared.user.id, role: 'ENGINEER', clientId: null });
+    await service.addMember(ctx, { email: shared.user.email, role: 'ENGINEER', clientId: null });
     expect((await f.snapshot(org.id)).memberships.find((m) => m.userId === shared.user.id)?.role).toBe('ENGINEER');
     expect((await f.snapshot(other.id)).memberships.find((m) => m.userId === shared.user.id)?.role).toBe('OWNER');
   });
+});
 
-  // Regression: the foreign-key violation of a made-up user id escaped as a database error (500).
-  it('answers USER_NOT_FOUND (404) for a user id that does not exist, and writes nothing', async () => {
+describe('adding a member by email', () => {
+  // Regression: addMember took any user id, so organization A could attach a user of B and then
+  // read their email through listMembers. By email, A learns only what it typed.
+  it('shows A nothing of B when A adds a member of B, and leaves B’s memberships as they were', async () => {
+    const a = await f.org();
+    const b = await f.org();
+    const clientOfB = await f.client(b.id);
+    await f.asset(b.id, { clientId: clientOfB.id });
+    await f.asset(b.id);
+    const shared = await f.member(b.id, 'OWNER');
+    const colleague = await f.member(b.id, 'CLIENT_MEMBER', clientOfB.id);
+    const actor = await f.actor(a.id, 'OWNER');
+    const beforeB = await f.snapshot(b.id);
+
+    const added = await service.addMember(actor.ctx, { email: shared.user.email, role: 'ENGINEER', clientId: null });
+    expect(added).toMatchObject({ userId: shared.user.id, email: shared.user.email, role: 'ENGINEER', clientId: null });
+
+    // Through the service: A's own rows, and the one person it named.
+    expect(await service.listClients(actor.ctx)).toEqual([]);
+    const members = await service.listMembers(actor.ctx);
+    expect(members.map((m) => m.userId).sort()).toEqual([actor.user.id, shared.user.id].sort());
+    const listed = JSON.stringify(members);
+    for (const secret of [b.id, clientOfB.id, shared.membership.id, colleague.user.email, colleague.membership.id]) {
+      expect(listed).not.toContain(secret);
+    }
+    // Without any application filter: RLS shows A nothing of B either.
+    const seen = await f.visibleTo(actor.ctx);
+    expect(seen.organizations.map((o) => o.id)).toEqual([a.id]);
+    expect(seen.clients).toEqual([]);
+    expect(seen.assets).toEqual([]);
+    expect(seen.memberships.map((m) => m.orgId)).toEqual([a.id, a.id]);
+    expect(seen.users.map((u) => u.id).sort()).toEqual([actor.user.id, shared.user.id].sort());
+
+    expect(await f.snapshot(b.id)).toEqual(beforeB);
+  });
+
+  it('answers alike whether or not the email already had an account, so it reveals neither', async () => {
+    const org = await f.org();
+    const client = await f.client(org.id);
+    const foreignClient = await f.client((await f.org()).id);
+    const { ctx } = await f.actor(org.id, 'ADMIN');
+    // An account with a profile the inviter has never seen, stored in its own casing.
+    const known = await f.user({ email: `Known.Person-${uniqueSuffix()}@Example.TEST`, displayName: 'Known Person' });
+    await f.membership((await f.org()).id, known.id, 'OWNER');
+    const typedKnown = known.email.toUpperCase();
+    const unknown = `nobody-${uniqueSuffix()}@example.test`;
+    expect(await f.userByEmail(unknown)).toBeNull();
+    const before = await f.snapshot(org.id);
+
+    // Every refusal is the same for both, and neither leaves an account behind.
+    const refusals: { role: Role; clientId: string | null }[] = [
+      { role: 'OWNER', clientId: null }, // above an ADMIN
+      { role: 'CLIENT_MEMBER', clientId: null }, // a client role without a client
+      { role: 'VIEWER', clientId: client.id }, // an org role with one
+      { role: 'CLIENT_MEMBER', clientId: foreignClient.id }, // another organization's client
+      { role: 'CLIENT_MEMBER', clientId: randomUUID() }, // no client at all
+    ];
+    for (const refusal of refusals) {
+      const forKnown = await failureOf(() => service.addMember(ctx, { email: typedKnown, ...refusal }));
+      const forUnknown = await failureOf(() => service.addMember(ctx, { email: unknown, ...refusal }));
+      expect({ ...refusal, ...errorOf(forKnown) }).toEqual({ ...refusal, ...errorOf(forUnknown) });
+    }
+    expect(await f.userByEmail(unknown)).toBeNull();
+    expect(await f.snapshot(org.id)).toEqual(before);
+
+    const forKnown = await service.addMember(ctx, { email: typedKnown, role: 'CLIENT_MEMBER', clientId: client.id });
+    const forUnknown = await service.addMember(ctx, { email: unknown, role: 'CLIENT_MEMBER', clientId: client.id });
+    // The answer carries the inviter's own input (in lower case), never the stored profile.
+    expect(forKnown.email).toBe(typedKnown.toLowerCase());
+    expect(forUnknown.email).toBe(unknown);
+    expect(JSON.stringify(forKnown)).not.toContain('Known Person');
+    const sameness = (m: MemberView) => ({ keys: Object.keys(m).sort(), role: m.role, clientId: m.clientId, displayName: m.displayName });
+    expect(sameness(forKnown)).toEqual(sameness(forUnknown));
+
+    // The known email found its account whatever the casing; the unknown one got a new one.
+    expect(forKnown.userId).toBe(known.id);
+    expect(await f.userByEmail(unknown)).toMatchObject({ id: forUnknown.userId, email: unknown, displayName: null });
+    // A second attempt collides the same way for both.
+    for (const email of [typedKnown, unknown]) {
+      await expectFailure(() => service.addMember(ctx, { email, role: 'VIEWER', clientId: null }), 'MEMBER_EXISTS', 409);
+    }
+  });
+
+  it.each([
+    { why: 'a malformed email', email: 'not-an-email' },
+    { why: 'an empty email', email: '' },
+    { why: 'an email with a NUL byte', email: 'a\u0000b@example.test' },
+    { why: 'an email over 254 characters', email: `${'a'.repeat(64)}@${'b'.repeat(190)}.test` },
+  ])('refuses $why with VALIDATION_FAILED (400) and creates no account', async ({ email }) => {
     const org = await f.org();
     const { ctx } = await f.actor(org.id, 'OWNER');
-    const before = await f.snapshot(org.id);
-    await expectFailure(() => service.addMember(ctx, { userId: randomUUID(), role: 'VIEWER', clientId: null }), 'USER_NOT_FOUND', 404);
+    const [before, accounts] = [await f.snapshot(org.id), await f.userCount()];
+    await expectFailure(() => service.addMember(ctx, { email, role: 'VIEWER', clientId: null }), 'VALIDATION_FAILED', 400);
+    expect(await f.userCount()).toBe(accounts);
     expect(await f.snapshot(org.id)).toEqual(before);
   });
+
+  it('answers with the presented member, and updateMember with the member as listed', async () => {
+    const org = await f.org();
+    const client = await f.client(org.id);
+    const { ctx } = await f.actor(org.id, 'OWNER');
+    const email = `new-${uniqueSuffix()}@example.test`;
+
+    const added = await service.addMember(ctx, { email, role: 'VIEWER', clientId: null });
+    expect(Object.keys(added).sort()).toEqual(['clientId', 'createdAt', 'displayName', 'email', 'id', 'role', 'userId']);
+    const changed = await service.updateMember(ctx, added.id, { role: 'CLIENT_MEMBER', clientId: client.id });
+    expect(changed).toEqual({ ...added, role: 'CLIENT_MEMBER', clientId: client.id });
+    expect((await service.listMembers(ctx)).find((m) => m.id === added.id)).toEqual(changed);
+  });
+
+  // Race: the client is deleted by another transaction after the service checked it and before
+  // the membership row is written; the foreign key refused it with a bare 500.
+  describe('when the client is deleted concurrently', () => {
+    it('answers CLIENT_NOT_FOUND to addMember and creates no account', async () => {
+      const org = await f.org();
+      const doomed = await f.client(org.id);
+      const { ctx } = await f.actor(org.id, 'OWNER');
+      const email = `late-${uniqueSuffix()}@example.test`;
+      await expectFailure(
+        () =>
+          deleteClientMidway(t, 'memberships', doomed.id, () =>
+            service.addMember(ctx, { email, role: 'CLIENT_MEMBER', clientId: doomed.id }),
+          ),
+        'CLIENT_NOT_FOUND',
+        404,
+      );
+      expect(await f.userByEmail(email)).toBeNull();
+    });
+
+    it('answers CLIENT_NOT_FOUND to updateMember and keeps the member where it was', async () => {
+      const org = await f.org();
+      const home = await f.client(org.id);
+      const doomed = await f.client(org.id);
+      const { ctx } = await f.actor(org.id, 'OWNER');
+      const customer = await f.member(org.id, 'CLIENT_MEMBER', home.id);
+      await expectFailure(
+        () =>
+          deleteClientMidway(t, 'memberships', doomed.id, () =>
+            service.updateMember(ctx, customer.membership.id, { role: 'CLIENT_OWNER', clientId: doomed.id }),
+          ),
+        'CLIENT_NOT_FOUND',
+        404,
+      );
+      expect((await f.snapshot(org.id)).memberships.find((m) => m.id === customer.membership.id)).toEqual(customer.membership);
+    });
+  });
 });
+
+/** The parts of an error a caller sees. */
+function errorOf(error: AppError) {
+  return { code: error.code, status: error.status, detail: error.detail };
+}
 
 describe('clients', () => {
   it('keeps client names unique per organization, ignoring case', async () => {

@@ -1,11 +1,14 @@
 import type { Db } from '../../db/database.ts';
 import { isPgError, PG, pgError } from '../../db/pg-errors.ts';
 import type { Role } from '../../db/schema.ts';
-import { type TenantContext, withTenant } from '../../db/tenant.ts';
+import { switchScope, type TenantContext, withTenant } from '../../db/tenant.ts';
+import { fail } from '../../lib/app-error.ts';
 import { access, isClientRole } from './access.ts';
+import { clientVanished } from './client-references.ts';
 import { tenancyError } from './tenancy.errors.ts';
-import { presentClient, presentMember, presentOrganization } from './tenancy.presenters.ts';
-import { tenancyRepo as repo } from './tenancy.repo.ts';
+import { presentAddedMember, presentClient, presentMember, presentOrganization } from './tenancy.presenters.ts';
+import { tenancyRepo as repo, usersRepo } from './tenancy.repo.ts';
+import { type AddMemberInput, addMemberInput } from './tenancy.schemas.ts';
 
 export interface TenancyServiceDeps {
   db: Db;
@@ -85,42 +88,84 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       return withTenant(db, ctx, async (tx) => (await repo.listMembers(tx, ctx)).map(presentMember));
     },
 
-    /** Adds an existing user to the organization (invitations by email come with the auth module). */
-    async addMember(ctx: TenantContext, input: { userId: string; role: Role; clientId: string | null }) {
+    /**
+     * Makes the person with this email a member, creating their user account when there is none.
+     *
+     * Consent: nobody should be put into an organization, and shown to its members, without
+     * agreeing to it. The auth issue puts an invitation in front of this method: an inviter only
+     * sends an invitation, the invitee accepts it, and accepting calls this method. Until then no
+     * route reaches it.
+     *
+     * The person is named by email, never by user id. Attaching any user id let one organization
+     * pull in another organization's user and read their email through `listMembers` (the
+     * `users_org_read` policy shows users who have a membership here), and told it which ids
+     * exist. The email the inviter knew already, so listing it afterwards reveals nothing new.
+     * Nor does the call reveal whether the account existed before: both cases run the same checks
+     * in the same order, fail with the same errors, and answer from the inviter's own input (see
+     * presentAddedMember). The account's own profile (its display name) is shown to the members
+     * only once it has joined, which after the auth issue means once its owner agreed to.
+     */
+    async addMember(ctx: TenantContext, raw: AddMemberInput) {
       access.require(ctx, 'member:invite');
+      // No route validates this input yet (the invitation flow will call it): check it here, so a
+      // malformed email is a 400 rather than a CHECK violation, and never an account.
+      const parsed = addMemberInput.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw fail('VALIDATION_FAILED', `${issue?.path.join('.') || 'input'}: ${issue?.message}`);
+      }
+      const input = parsed.data;
+      // Privilege escalation: the role checks come before anything is looked up, so they cannot
+      // depend on (or reveal) the account.
       checkRoleShape(ctx, input.role, input.clientId);
+      // users_email_key compares in lower case; one canonical form keeps the answer the same
+      // whatever casing the account was stored with.
+      const email = input.email.toLowerCase();
       try {
+        // One transaction: a refused or failed call leaves no account behind.
         return await withTenant(db, ctx, async (tx) => {
           if (input.clientId !== null && !(await repo.findClient(tx, ctx, input.clientId))) throw tenancyError('CLIENT_NOT_FOUND');
-          const row = await insertedRow(repo.insertMember(tx, ctx, input));
-          return row;
+          // Users belong to no tenant; only the system scope may read them by email or create them.
+          // Attaching a user to an organization is a system-scope write (RLS allows no tenant to
+          // create memberships); every check on the actor has passed above.
+          await switchScope.toSystem(tx);
+          const userId = await usersRepo.findOrCreateByEmail(tx, email);
+          const row = await insertedRow(repo.insertMember(tx, ctx, { userId, role: input.role, clientId: input.clientId }));
+          await switchScope.toTenant(tx, ctx);
+          return presentAddedMember(row, email);
         });
       } catch (error) {
+        // Only a member of this very organization collides, which the actor can list anyway.
         if (isPgError(error, PG.UNIQUE_VIOLATION)) throw tenancyError('MEMBER_EXISTS');
-        // The users table is outside the tenant's view; a made-up id shows up as a broken reference.
-        if (pgError(error)?.constraint === 'memberships_user_id_fkey') throw tenancyError('USER_NOT_FOUND');
+        if (clientVanished(error, 'memberships_client_fkey')) throw tenancyError('CLIENT_NOT_FOUND');
         throw error;
       }
     },
 
     async updateMember(ctx: TenantContext, memberId: string, input: { role: Role; clientId?: string | null }) {
       access.require(ctx, 'member:update');
-      return withTenant(db, ctx, async (tx) => {
-        const current = await repo.findMember(tx, ctx, memberId);
-        if (!current) throw tenancyError('MEMBER_NOT_FOUND');
-        access.requireAssignable(ctx, current.role);
-        // An omitted clientId keeps the member's client; an explicit one (or an explicit null) is
-        // checked like addMember checks it, never silently replaced.
-        const clientId = input.clientId !== undefined ? input.clientId : isClientRole(input.role) ? current.clientId : null;
-        checkRoleShape(ctx, input.role, clientId);
-        if (clientId !== null && !(await repo.findClient(tx, ctx, clientId))) throw tenancyError('CLIENT_NOT_FOUND');
-        if (current.role === 'OWNER' && input.role !== 'OWNER' && (await repo.countOwnersForUpdate(tx, ctx)) <= 1) {
-          throw tenancyError('LAST_OWNER');
-        }
-        const row = await repo.updateMember(tx, ctx, memberId, { role: input.role, clientId });
-        if (!row) throw tenancyError('MEMBER_NOT_FOUND');
-        return row;
-      });
+      try {
+        return await withTenant(db, ctx, async (tx) => {
+          const current = await repo.findMember(tx, ctx, memberId);
+          if (!current) throw tenancyError('MEMBER_NOT_FOUND');
+          access.requireAssignable(ctx, current.role);
+          // An omitted clientId keeps the member's client; an explicit one (or an explicit null) is
+          // checked like addMember checks it, never silently replaced.
+          const clientId = input.clientId !== undefined ? input.clientId : isClientRole(input.role) ? current.clientId : null;
+          checkRoleShape(ctx, input.role, clientId);
+          if (clientId !== null && !(await repo.findClient(tx, ctx, clientId))) throw tenancyError('CLIENT_NOT_FOUND');
+          if (current.role === 'OWNER' && input.role !== 'OWNER' && (await repo.countOwnersForUpdate(tx, ctx)) <= 1) {
+            throw tenancyError('LAST_OWNER');
+          }
+          if (!(await repo.updateMember(tx, ctx, memberId, { role: input.role, clientId }))) throw tenancyError('MEMBER_NOT_FOUND');
+          const view = await repo.findMemberView(tx, ctx, memberId);
+          if (!view) throw tenancyError('MEMBER_NOT_FOUND');
+          return presentMember(view);
+        });
+      } catch (error) {
+        if (clientVanished(error, 'memberships_client_fkey')) throw tenancyError('CLIENT_NOT_FOUND');
+        throw error;
+      }
     },
 
     async removeMember(ctx: TenantContext, memberId: string) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type Config, publicLink } from '../../config/config.ts';
 import type { Db } from '../../db/database.ts';
 import { memberships, organizations, setupTokens, users } from '../../db/schema.ts';
-import { switchScope } from '../../db/tenant.ts';
+import { switchScope, withSystem } from '../../db/tenant.ts';
 import { safeText } from '../../lib/text.ts';
 import { tenancyError } from './tenancy.errors.ts';
 import { memberEmail } from './tenancy.schemas.ts';
@@ -84,4 +84,9 @@ export async function bootstrapFirstOrganization(
     return user.id;
   });
   return { orgId, userId, setupLink: publicLink(deps.config, 'setup', `token=${token}`), expiresAt };
+}
+
+/** Whether the instance has been bootstrapped; the start-up banner says how to do it otherwise. */
+export async function instanceHasOrganization(db: Db): Promise<boolean> {
+  return withSystem(db, async (tx) => (await tx.select({ id: organizations.id }).from(organizations).limit(1)).length > 0);
 }

@@ -7,4 +7,4 @@ export function createTenancyModule(deps: { db: Db }) {
   return { service, routes: tenancyRoutes(service) };
 }
 
-export { bootstrapFirstOrganization } from './bootstrap.service.ts';
+export { bootstrapFirstOrganization, instanceHasOrganization } from './bootstrap.service.ts';

@@ -24,7 +24,7 @@ interface Interval {
 }
 
 const kindOf = (e: RangeEvent) => Object.keys(e)[0] as 'introduced' | 'fixed' | 'last_affected' | 'limit';
-const valueOf = (e: RangeEvent) => Object.values(e)[0] as string;
+const eventVersion = (e: RangeEvent) => Object.values(e)[0] as string;
 
 /**
  * Evaluates one ECOSYSTEM or SEMVER range as the OSV schema's "Evaluation" section specifies:
@@ -35,7 +35,7 @@ const valueOf = (e: RangeEvent) => Object.values(e)[0] as string;
  * comparator: a range that cannot be read is the caller's to report, not to guess.
  */
 export function evaluateRange(range: Range, version: string, cmp: VersionComparator): RangeVerdict {
-  const limits = range.events.filter((e) => kindOf(e) === 'limit').map(valueOf);
+  const limits = range.events.filter((e) => kindOf(e) === 'limit').map(eventVersion);
   if (limits.length > 0 && !limits.some((limit) => limit === '*' || cmp.compare(version, limit) < 0)) {
     return { affected: false, explanation: `at or above every limit (${limits.join(', ')})`, fixed: null };
   }
@@ -75,7 +75,7 @@ export function evaluateRange(range: Range, version: string, cmp: VersionCompara
 function intervals(events: RangeEvent[], cmp: VersionComparator): Interval[] {
   const ordered = events
     .filter((e) => kindOf(e) !== 'limit')
-    .map((e, index) => ({ kind: kindOf(e), value: valueOf(e), index }))
+    .map((e, index) => ({ kind: kindOf(e), value: eventVersion(e), index }))
     .sort((x, y) => {
       if (x.kind === 'introduced' && x.value === '0') return y.kind === 'introduced' && y.value === '0' ? x.index - y.index : -1;
       if (y.kind === 'introduced' && y.value === '0') return 1;

@@ -4,6 +4,7 @@ import { AppError } from '../lib/app-error.ts';
 import { bootstrapCommand } from './commands/bootstrap.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
+import { versionCompareCommand, versionSortCommand } from './commands/version.ts';
 import { workerCommand } from './commands/worker.ts';
 import { EXIT } from './exit-codes.ts';
 import { CliExit, exitCodeFor } from './runtime.ts';
@@ -16,6 +17,7 @@ Exit codes:
   69  unavailable: database unreachable, data directory locked or damaged
   70  internal error (see the log)
   78  invalid configuration (the message names the variable)
+  2   \`vigil version\` (and \`vigil scan\`): usage or input error
 
 Configuration comes from environment variables; see docs/configuration.md.`;
 
@@ -40,6 +42,17 @@ function program(): Command {
 
   vigil.command('migrate').description('apply pending database migrations and exit').action(migrateCommand);
 
+  const version = vigil.command('version').description('compare and sort versions as an ecosystem does (exit 2 on bad input)');
+  version
+    .command('compare')
+    .description('print -1, 0 or 1 as A sorts before, equal to or after B')
+    .argument('<ecosystem>', 'e.g. Debian, Ubuntu:22.04:LTS, npm, PyPI, Maven')
+    .argument('[a]', 'first version')
+    .argument('[b]', 'second version')
+    .option('--batch', 'read A<TAB>B pairs from standard input; print one answer per line (invalid for a bad pair)')
+    .action(versionCompareCommand);
+  version.command('sort').description('sort the versions on standard input, ascending').argument('<ecosystem>').action(versionSortCommand);
+
   const admin = vigil.command('admin').description('administrative commands');
   admin
     .command('bootstrap')
@@ -48,9 +61,12 @@ function program(): Command {
     .requiredOption('--email <email>', "the owner's email address")
     .action(bootstrapCommand);
 
-  for (const command of [vigil, ...vigil.commands, ...admin.commands]) command.exitOverride();
+  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands]) command.exitOverride();
   return vigil;
 }
+
+const SCANNER_COMMANDS = new Set(['version', 'scan']);
+const SCANNER_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -58,8 +74,10 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end through here with exit code 0.
-      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      // --help and --version end through here with exit code 0. Scanner-style commands answer
+      // usage errors with 2, as their users' CI pipelines expect.
+      if (error.exitCode === 0) return EXIT.OK;
+      return SCANNER_COMMANDS.has(argv[2] ?? '') ? SCANNER_USAGE : EXIT.USAGE;
     }
     const code = exitCodeFor(error);
     if (error instanceof CliExit || error instanceof AppError) {

@@ -37,8 +37,14 @@ export interface Running {
   exited: Promise<Finished>;
 }
 
-export function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = SERVER_DIR): Running {
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function start(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = SERVER_DIR,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Running {
+  const child = spawn(command, args, { env, cwd, stdio: [stdin, 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d) => {

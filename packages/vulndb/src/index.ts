@@ -1,2 +1,12 @@
+export { parseApkInstalled } from './inventory/apk-installed.ts';
+export { parseComposerLock } from './inventory/composer-lock.ts';
+export { detectDpkgDistro, parseDpkgStatus } from './inventory/dpkg-status.ts';
+export { type InstalledPackage, InventoryParseError, type ParsedInventory } from './inventory/model.ts';
+export { parsePackageLock } from './inventory/package-lock.ts';
+export { parsePoetryLock } from './inventory/poetry-lock.ts';
+export { parseRequirementsTxt } from './inventory/requirements-txt.ts';
+export { parseRpmQa } from './inventory/rpm-qa.ts';
+export { type OsvRecord, OsvRecordError, parseOsvRecord } from './osv/model.ts';
+export { evaluateRange, type Range, type RangeEvent, type RangeVerdict } from './osv/ranges.ts';
 export { InvalidVersionError, type VersionComparator } from './versions/comparator.ts';
 export { comparatorFor, KNOWN_ECOSYSTEMS, UnknownEcosystemError } from './versions/registry.ts';

@@ -1,7 +1,11 @@
 export { parseApkInstalled } from './inventory/apk-installed.ts';
+export { parseCargoLock } from './inventory/cargo-lock.ts';
 export { parseComposerLock } from './inventory/composer-lock.ts';
 export { detectDpkgDistro, parseDpkgStatus } from './inventory/dpkg-status.ts';
+export { parseGemfileLock } from './inventory/gemfile-lock.ts';
+export { parseGoMod } from './inventory/go-mod.ts';
 export { type InstalledPackage, InventoryParseError, type ParsedInventory } from './inventory/model.ts';
+export { parseNugetPackagesLock } from './inventory/nuget-packages-lock.ts';
 export { parsePackageLock } from './inventory/package-lock.ts';
 export { parsePoetryLock } from './inventory/poetry-lock.ts';
 export { parseRequirementsTxt } from './inventory/requirements-txt.ts';

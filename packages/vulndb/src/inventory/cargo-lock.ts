@@ -1,5 +1,4 @@
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { isRecord, own, requireText, show, Warnings } from './lockfile-common.ts';
+import { isRecord, own, parseTomlText, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
 
 const CRATES_IO = new Set(['registry+https://github.com/rust-lang/crates.io-index', 'sparse+https://index.crates.io/']);
@@ -16,15 +15,7 @@ const CRATES_IO = new Set(['registry+https://github.com/rust-lang/crates.io-inde
  * 3 and later) or a `[metadata]` table (formats 1 and 2); otherwise it is an InventoryParseError.
  */
 export function parseCargoLock(text: string, file: string): ParsedInventory {
-  const body = requireText(text, file);
-  if (body.trim() === '') throw new InventoryParseError(file, 'empty file, expected a Cargo.lock');
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(body, { maxDepth: 100 }) as Record<string, unknown>;
-  } catch (error) {
-    const reason = error instanceof TomlError ? error.message.split('\n')[0] : String(error);
-    throw new InventoryParseError(file, `not valid TOML, expected a Cargo.lock: ${reason}`);
-  }
+  const doc = parseTomlText(text, file, 'a Cargo.lock');
   const list = own(doc, 'package');
   if (list === undefined) {
     if (typeof own(doc, 'version') === 'number' || isRecord(own(doc, 'metadata')))

@@ -1,3 +1,4 @@
+import { parse as parseToml, TomlError } from 'smol-toml';
 import { InventoryParseError } from './model.ts';
 
 /** One warning list for every parser: lockfiles share the line parsers' cap. */
@@ -47,4 +48,19 @@ export function pep503(name: string): string {
 export function show(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/**
+ * Parses a TOML lockfile after the text checks: an empty file or invalid TOML is an
+ * InventoryParseError naming `what`. Nesting is bounded so hostile input cannot exhaust the stack.
+ */
+export function parseTomlText(text: string, file: string, what: string): Record<string, unknown> {
+  const body = requireText(text, file);
+  if (body.trim() === '') throw new InventoryParseError(file, `empty file, expected ${what}`);
+  try {
+    return parseToml(body, { maxDepth: 100 }) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof TomlError ? error.message.split('\n')[0] : String(error);
+    throw new InventoryParseError(file, `not valid TOML, expected ${what}: ${reason}`);
+  }
 }

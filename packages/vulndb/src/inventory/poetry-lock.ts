@@ -1,5 +1,4 @@
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { isRecord, own, pep503, requireText, show, Warnings } from './lockfile-common.ts';
+import { isRecord, own, parseTomlText, pep503, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
 
 /**
@@ -14,15 +13,7 @@ import { type InstalledPackage, InventoryParseError, type ParsedInventory } from
  * without dependencies has only the latter); otherwise it is an InventoryParseError.
  */
 export function parsePoetryLock(text: string, file: string): ParsedInventory {
-  const body = requireText(text, file);
-  if (body.trim() === '') throw new InventoryParseError(file, 'empty file, expected a poetry.lock');
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(body, { maxDepth: 100 }) as Record<string, unknown>;
-  } catch (error) {
-    const reason = error instanceof TomlError ? error.message.split('\n')[0] : String(error);
-    throw new InventoryParseError(file, `not valid TOML, expected a poetry.lock: ${reason}`);
-  }
+  const doc = parseTomlText(text, file, 'a poetry.lock');
   const list = own(doc, 'package');
   if (list === undefined) {
     if (isRecord(own(doc, 'metadata'))) return { type: 'poetry.lock', packages: [], warnings: [] };

@@ -1,27 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectedSign, readVectors } from '../../test/vectors.ts';
+import { runVectors } from '../../test/comparator-laws.ts';
 import { InvalidVersionError } from './comparator.ts';
 import { goComparator } from './go.ts';
 
 const { compare, isValid } = goComparator;
 
 /** Every failing line of a vector file, checked both ways round, so a failure lists them all. */
-function vectorFailures(file: string): string[] {
-  const failures: string[] = [];
-  for (const v of readVectors(file)) {
-    try {
-      const forward = compare(v.a, v.b);
-      const backward = compare(v.b, v.a);
-      if (forward !== expectedSign(v.op) || backward !== -forward) {
-        failures.push(`${file}:${v.line}: ${v.text} (compare(a, b) = ${forward}, compare(b, a) = ${backward})`);
-      }
-    } catch (error) {
-      failures.push(`${file}:${v.line}: ${v.text} threw ${String(error)}`);
-    }
-  }
-  return failures;
-}
+const vectorFailures = (file: string): string[] => runVectors(goComparator, file).failures;
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries: releases, pre-releases and the three pseudo-version forms (go.dev/ref/mod#pseudo-versions)

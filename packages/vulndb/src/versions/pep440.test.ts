@@ -1,27 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectedSign, readVectors } from '../../test/vectors.ts';
+import { runVectors } from '../../test/comparator-laws.ts';
 import { InvalidVersionError } from './comparator.ts';
 import { isLegacy, pep440Comparator } from './pep440.ts';
 
 const { compare, isValid } = pep440Comparator;
 
 /** Every failing line of a vector file, checked both ways round, so a failure lists them all. */
-function vectorFailures(file: string): string[] {
-  const failures: string[] = [];
-  for (const v of readVectors(file)) {
-    try {
-      const forward = compare(v.a, v.b);
-      const backward = compare(v.b, v.a);
-      if (forward !== expectedSign(v.op) || backward !== -forward) {
-        failures.push(`${file}:${v.line}: ${v.text} (compare(a, b) = ${forward}, compare(b, a) = ${backward})`);
-      }
-    } catch (error) {
-      failures.push(`${file}:${v.line}: ${v.text} threw ${String(error)}`);
-    }
-  }
-  return failures;
-}
+const vectorFailures = (file: string): string[] => runVectors(pep440Comparator, file).failures;
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries: a structured PEP 440 version and random spellings of it

@@ -1,27 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectedSign, readVectors } from '../../test/vectors.ts';
+import { runVectors } from '../../test/comparator-laws.ts';
 import { InvalidVersionError, type VersionComparator } from './comparator.ts';
 import { semverComparator } from './semver.ts';
 
 const { compare, isValid } = semverComparator;
-
-/** Every failing line of a vector file, checked both ways round, so a failure lists them all. */
-function vectorFailures(comparator: VersionComparator, file: string): string[] {
-  const failures: string[] = [];
-  for (const v of readVectors(file)) {
-    try {
-      const forward = comparator.compare(v.a, v.b);
-      const backward = comparator.compare(v.b, v.a);
-      if (forward !== expectedSign(v.op) || backward !== -forward) {
-        failures.push(`${file}:${v.line}: ${v.text} (compare(a, b) = ${forward}, compare(b, a) = ${backward})`);
-      }
-    } catch (error) {
-      failures.push(`${file}:${v.line}: ${v.text} threw ${String(error)}`);
-    }
-  }
-  return failures;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries and an independent model of SemVer precedence (BigInt arithmetic)
@@ -90,7 +73,7 @@ describe('semverComparator (npm, crates.io, Hex)', () => {
   });
 
   it('passes every line of semver-versions.txt, and compare(b, a) is the opposite sign', () => {
-    expect(vectorFailures(semverComparator, 'semver-versions.txt')).toEqual([]);
+    expect(runVectors(semverComparator, 'semver-versions.txt').failures).toEqual([]);
   });
 
   describe('SemVer rules', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runVectors } from '../../test/comparator-laws.ts';
-import { InvalidVersionError, type VersionComparator } from './comparator.ts';
+import { InvalidVersionError } from './comparator.ts';
 import { semverComparator } from './semver.ts';
 
 const { compare, isValid } = semverComparator;

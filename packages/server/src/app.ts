@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { webRoot } from '@vigil/web';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -15,9 +14,10 @@ import { webRoutes } from './http/web.routes.ts';
 import type { Logger } from './logger.ts';
 import { createAssetsModule } from './modules/assets/index.ts';
 import { createTenancyModule } from './modules/tenancy/index.ts';
+import { VERSION } from './version.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export { VERSION };
 
 export interface AppDeps {
   config: Config;

@@ -1,13 +1,48 @@
 import { Command, CommanderError, Option } from 'commander';
-import { VERSION } from '../app.ts';
 import { AppError } from '../lib/app-error.ts';
-import { bootstrapCommand } from './commands/bootstrap.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { serveCommand } from './commands/serve.ts';
-import { versionCompareCommand, versionSortCommand } from './commands/version.ts';
-import { workerCommand } from './commands/worker.ts';
-import { EXIT } from './exit-codes.ts';
-import { CliExit, exitCodeFor } from './runtime.ts';
+import { VERSION } from '../version.ts';
+import { CliExit, EXIT, exitCodeFor } from './exit-codes.ts';
+
+/**
+ * Commands are imported when they run: `vigil scan` and `vigil version` must start fast, without
+ * loading the HTTP server, the database drivers and the job queue they never use.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own argument list
+type Action = (...args: any[]) => Promise<void>;
+const lazy =
+  <M>(load: () => Promise<M>, pick: (module: M) => Action): Action =>
+  async (...args) =>
+    pick(await load())(...args);
+const serveCommand = lazy(
+  () => import('./commands/serve.ts'),
+  (m) => m.serveCommand,
+);
+const workerCommand = lazy(
+  () => import('./commands/worker.ts'),
+  (m) => m.workerCommand,
+);
+const migrateCommand = lazy(
+  () => import('./commands/migrate.ts'),
+  (m) => m.migrateCommand,
+);
+const bootstrapCommand = lazy(
+  () => import('./commands/bootstrap.ts'),
+  (m) => m.bootstrapCommand,
+);
+const versionCompareCommand = lazy(
+  () => import('./commands/version.ts'),
+  (m) => m.versionCompareCommand,
+);
+const versionSortCommand = lazy(
+  () => import('./commands/version.ts'),
+  (m) => m.versionSortCommand,
+);
+const scanCommand = lazy(
+  () => import('./commands/scan.ts'),
+  (m) => m.scanCommand,
+);
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -52,6 +87,33 @@ function program(): Command {
     .option('--batch', 'read A<TAB>B pairs from standard input; print one answer per line (invalid for a bad pair)')
     .action(versionCompareCommand);
   version.command('sort').description('sort the versions on standard input, ascending').argument('<ecosystem>').action(versionSortCommand);
+
+  vigil
+    .command('scan')
+    .description('match inventories (files or directories) against advisories, offline (exit 1 at --fail-on, 2 on bad input)')
+    .argument('<paths...>', 'dpkg status, apk installed, rpm -qa output, lockfiles, pom.xml, SBOMs, or directories to walk')
+    .option(
+      '--advisories <path>',
+      'OSV all.zip, a directory of OSV JSON/YAML, one OSV file, a Debian tracker or Alpine secdb file (repeatable)',
+      collect,
+    )
+    .option(
+      '--distro <id:version>',
+      'the release of OS package lists that do not say it, e.g. ubuntu:18.04, debian:12, alpine:3.16, rocky:8',
+    )
+    .option('--format <format>', 'table, json (the vigil.scan/1 contract) or sarif', 'table')
+    .option('--fail-on <severity>', 'exit 1 when a finding is at or above LOW, MEDIUM, HIGH or CRITICAL')
+    .option('--only-fixable', 'report only findings with a fixed version available')
+    .option('--ignore <file>', 'YAML list of accepted ids, each with a reason and an expiry date')
+    .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 no finding at --fail-on (or no --fail-on), 1 findings at or above --fail-on, 2 usage or input error.
+An OS package list needs its release: from the root's etc/os-release when scanning a directory,
+--distro, or the file's content (dpkg status, apk installed); rpm lists always need --distro.`,
+    )
+    .action(scanCommand);
 
   const admin = vigil.command('admin').description('administrative commands');
   admin

@@ -1,18 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { type Database, type OpenOptions, openDatabase } from '../db/database.ts';
-import { AppError } from '../lib/app-error.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { EXIT } from './exit-codes.ts';
-
-/** An error that ends the command with a given exit code and one line for the operator. */
-export class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { CliExit, EXIT } from './exit-codes.ts';
 
 export function readConfig(): Config {
   try {
@@ -21,18 +10,6 @@ export function readConfig(): Config {
     if (error instanceof ConfigError) throw new CliExit(EXIT.CONFIG, `invalid configuration: ${error.message}`);
     throw error;
   }
-}
-
-const UNAVAILABLE_CODES = new Set(['DATABASE_UNAVAILABLE', 'DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
-
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof CliExit) return error.exitCode;
-  if (error instanceof AppError) {
-    if (UNAVAILABLE_CODES.has(error.code)) return EXIT.UNAVAILABLE;
-    if (error.status === 400) return EXIT.USAGE;
-    return EXIT.FAILURE;
-  }
-  return EXIT.SOFTWARE;
 }
 
 export async function openConfiguredDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
@@ -45,4 +22,4 @@ export async function openConfiguredDatabase(config: Config, logger: Logger, opt
   });
 }
 
-export { createLogger };
+export { CliExit, createLogger };

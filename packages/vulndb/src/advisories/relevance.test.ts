@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../test/vectors.ts';
 import type { OsvRecord } from '../osv/model.ts';
 import { readAdvisories } from './reader.ts';
@@ -58,10 +58,14 @@ describe('filtered reading never drops a record that concerns the scan', () => {
     return { records, skipped };
   }
 
+  let all: Awaited<ReturnType<typeof read>>;
+  beforeAll(async () => {
+    all = await read();
+  });
+
   it.each([['Ubuntu:18.04:LTS'], ['PyPI'], ['Go'], ['npm'], ['crates.io'], ['AlmaLinux:8'], ['Maven'], ['NuGet']])(
     '%s',
     async (ecosystem) => {
-      const all = await read();
       const filtered = await read([ecosystem]);
       const base = ecosystem.split(':')[0] as string;
       const concerned = all.records

@@ -56,7 +56,12 @@ describe('evaluateRange', () => {
     expect(affected(r, '1.3.9')).toBe(true);
     expect(affected(r, '1.4')).toBe(false);
     expect(affected(r, '2')).toBe(false);
-    expect(evaluateRange(r, '1.2', dotted)).toEqual({ affected: true, explanation: 'introduced 0, fixed 1.4; 1.2 < 1.4', fixed: '1.4' });
+    expect(evaluateRange(r, '1.2', dotted)).toEqual({
+      affected: true,
+      explanation: 'introduced 0, fixed 1.4; 1.2 < 1.4',
+      fixed: '1.4',
+      bound: 'fixed',
+    });
   });
 
   it('introduced without a fix: everything from there on', () => {

@@ -15,6 +15,8 @@ export interface RangeVerdict {
   explanation: string;
   /** The first fixed version above the installed one, when the range names one. */
   fixed: string | null;
+  /** How the interval that matched ends: at a fix, at a last affected version, or not at all. */
+  bound: 'fixed' | 'last_affected' | 'open' | null;
 }
 
 interface Interval {
@@ -37,7 +39,7 @@ const eventVersion = (e: RangeEvent) => Object.values(e)[0] as string;
 export function evaluateRange(range: Range, version: string, cmp: VersionComparator): RangeVerdict {
   const limits = range.events.filter((e) => kindOf(e) === 'limit').map(eventVersion);
   if (limits.length > 0 && !limits.some((limit) => limit === '*' || cmp.compare(version, limit) < 0)) {
-    return { affected: false, explanation: `at or above every limit (${limits.join(', ')})`, fixed: null };
+    return { affected: false, explanation: `at or above every limit (${limits.join(', ')})`, fixed: null, bound: null };
   }
   for (const interval of intervals(range.events, cmp)) {
     const above = interval.introduced === '0' || cmp.compare(version, interval.introduced) >= 0;
@@ -48,6 +50,7 @@ export function evaluateRange(range: Range, version: string, cmp: VersionCompara
           affected: true,
           explanation: `introduced ${interval.introduced}, fixed ${interval.fixed}; ${version} < ${interval.fixed}`,
           fixed: interval.fixed,
+          bound: 'fixed',
         };
       }
       continue;
@@ -58,13 +61,19 @@ export function evaluateRange(range: Range, version: string, cmp: VersionCompara
           affected: true,
           explanation: `introduced ${interval.introduced}, last affected ${interval.lastAffected}; ${version} <= ${interval.lastAffected}`,
           fixed: null,
+          bound: 'last_affected',
         };
       }
       continue;
     }
-    return { affected: true, explanation: `introduced ${interval.introduced}, no fix; ${version} >= ${interval.introduced}`, fixed: null };
+    return {
+      affected: true,
+      explanation: `introduced ${interval.introduced}, no fix; ${version} >= ${interval.introduced}`,
+      fixed: null,
+      bound: 'open',
+    };
   }
-  return { affected: false, explanation: 'outside every affected interval', fixed: null };
+  return { affected: false, explanation: 'outside every affected interval', fixed: null, bound: null };
 }
 
 /**

@@ -28,32 +28,34 @@ const REVISION_CHARS = /^[A-Za-z0-9.+~]*$/;
 const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
 const isAlpha = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 
+/** Not a closure inside the parser: comparisons parse versions in hot loops. */
+function failParse(input: string, reason: string): never {
+  throw new InvalidVersionError(ECOSYSTEM, input, reason);
+}
+
 /**
  * Splits and validates like dpkg's `parseversion`: the epoch is everything before the first ':',
  * the revision everything after the last '-'. Throws InvalidVersionError with dpkg's reason.
  */
 export function parseDpkgVersion(input: string): DpkgVersion {
-  const fail = (reason: string): never => {
-    throw new InvalidVersionError(ECOSYSTEM, input, reason);
-  };
   // dpkg skips leading and trailing blanks but rejects blanks inside the string.
   const text = input.trim();
-  if (text === '') fail('version string is empty');
-  if (/\s/.test(text)) fail('version string has embedded spaces');
+  if (text === '') failParse(input, 'version string is empty');
+  if (/\s/.test(text)) failParse(input, 'version string has embedded spaces');
 
   let epoch = 0;
   let rest = text;
   const colon = text.indexOf(':');
   if (colon >= 0) {
     const epochText = text.slice(0, colon);
-    if (epochText === '') fail('epoch in version is empty');
+    if (epochText === '') failParse(input, 'epoch in version is empty');
     // dpkg uses strtol, which would also take a sign or blanks; an epoch is a plain number.
-    if (!/^[0-9]+$/.test(epochText)) fail('epoch in version is not number');
+    if (!/^[0-9]+$/.test(epochText)) failParse(input, 'epoch in version is not number');
     const digits = epochText.replace(/^0+(?=.)/, '');
-    if (digits.length > 10 || Number(digits) > MAX_EPOCH) fail('epoch in version is too big');
+    if (digits.length > 10 || Number(digits) > MAX_EPOCH) failParse(input, 'epoch in version is too big');
     epoch = Number(digits);
     rest = text.slice(colon + 1);
-    if (rest === '') fail('nothing after colon in version number');
+    if (rest === '') failParse(input, 'nothing after colon in version number');
   }
 
   let upstream = rest;
@@ -62,12 +64,12 @@ export function parseDpkgVersion(input: string): DpkgVersion {
   if (hyphen >= 0) {
     upstream = rest.slice(0, hyphen);
     revision = rest.slice(hyphen + 1);
-    if (revision === '') fail('revision number is empty');
+    if (revision === '') failParse(input, 'revision number is empty');
   }
-  if (upstream === '') fail('version number is empty');
-  if (!isDigit(upstream.charCodeAt(0))) fail('version number does not start with digit');
-  if (!UPSTREAM_CHARS.test(upstream)) fail('invalid character in version number');
-  if (!REVISION_CHARS.test(revision)) fail('invalid character in revision number');
+  if (upstream === '') failParse(input, 'version number is empty');
+  if (!isDigit(upstream.charCodeAt(0))) failParse(input, 'version number does not start with digit');
+  if (!UPSTREAM_CHARS.test(upstream)) failParse(input, 'invalid character in version number');
+  if (!REVISION_CHARS.test(revision)) failParse(input, 'invalid character in revision number');
   return { epoch, upstream, revision };
 }
 

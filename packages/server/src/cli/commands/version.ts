@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { comparatorFor, InvalidVersionError, KNOWN_ECOSYSTEMS, UnknownEcosystemError } from '@vigil/vulndb';
-import { CliExit } from '../runtime.ts';
+import { CliExit } from '../exit-codes.ts';
 
 /** `vigil version` and `vigil scan` answer usage and input errors with 2, as scanners do. */
 const INPUT_ERROR = 2;

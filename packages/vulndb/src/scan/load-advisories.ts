@@ -1,0 +1,35 @@
+import type { AdvisoryProblem } from '../advisories/model.ts';
+import { readAdvisories } from '../advisories/reader.ts';
+import { AdvisoryIndex } from '../match/advisory-index.ts';
+
+export interface LoadedAdvisories {
+  index: AdvisoryIndex;
+  records: number;
+  problems: number;
+}
+
+/**
+ * Reads every advisory source into one index. Problems (a record breaking the schema, a file that
+ * does not parse) go to `onProblem` and the rest load; a source that cannot be trusted throws
+ * AdvisorySourceError. With `ecosystems`, documents that cannot concern them are not parsed.
+ */
+export async function loadAdvisories(
+  paths: readonly string[],
+  onProblem: (problem: AdvisoryProblem) => void,
+  options: { ecosystems?: Iterable<string> } = {},
+): Promise<LoadedAdvisories> {
+  const index = new AdvisoryIndex();
+  let records = 0;
+  let problems = 0;
+  for (const path of paths) {
+    const ecosystems = options.ecosystems ? [...options.ecosystems] : undefined;
+    const result = await readAdvisories(
+      path,
+      { record: (record, origin) => index.add(record, origin), problem: onProblem },
+      ecosystems ? { ecosystems } : {},
+    );
+    records += result.records;
+    problems += result.problems;
+  }
+  return { index, records, problems };
+}

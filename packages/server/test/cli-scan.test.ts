@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanDocument } from '../src/cli/scan-report/contract.ts';
 import { advisoryArgs, FIXTURES, vigilScan } from './helpers/scan-fixtures.ts';
@@ -266,6 +267,59 @@ describe('bad input', () => {
     });
   });
 
+  it('a truncated advisory archive is exit 2 naming it; nothing is reported as clean', async () => {
+    const whole = await readFile(`${FIXTURES}osv/ghsa-maven-zeppelin-slice-A.zip`);
+    const truncated = join(work, 'truncated.zip');
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    const run = await vigilScan([NODEGOAT, '--format', 'json', '--advisories', truncated]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/truncated\.zip: not a ZIP archive or truncated/);
+  });
+
+  it('a zip bomb among the advisories is exit 2 naming the archive and entry', async () => {
+    const bomb = join(work, 'bomb.zip');
+    await writeFile(bomb, zipWithOneEntry('npm/GHSA-bomb.json', Buffer.alloc(50 * 1024 * 1024, 0x20)));
+    const run = await vigilScan([NODEGOAT, '--advisories', bomb]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /bomb\.zip: entry npm\/GHSA-bomb\.json declares \d+ bytes from \d+ compressed \(ratio above 100\): zip bomb/,
+    );
+  });
+
+  it('a record that breaks the schema is named with its file and id, and the others still match', async () => {
+    const dir = join(work, 'mixed-advisories');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'broken.json'), JSON.stringify({ id: 'GHSA-bad', modified: 7, affected: 'lodash' }));
+    const run = await vigilScan([NODEGOAT, '--format', 'json', '--advisories', dir, ...NPM]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/advisory skipped: .*broken\.json \(GHSA-bad\): does not follow the OSV schema/);
+    expect(json(run.stdout).findings.length).toBeGreaterThan(10);
+  });
+
+  it('a lockfile with 200,000 entries is scanned', async () => {
+    const packages: Record<string, { version: string }> = { '': { version: '1.0.0' } };
+    for (let i = 0; i < 200_000; i++) packages[`node_modules/p${i}`] = { version: `1.0.${i % 10}` };
+    packages['node_modules/lodash'] = { version: '4.17.11' };
+    const lock = join(work, 'huge', 'package-lock.json');
+    await mkdir(join(work, 'huge'), { recursive: true });
+    await writeFile(lock, JSON.stringify({ name: 'huge', lockfileVersion: 3, packages }));
+    const run = await vigilScan([lock, '--format', 'json', ...NPM]);
+    expect(run.code).toBe(0);
+    const doc = json(run.stdout);
+    expect(doc.sources[0]?.packages).toBe(200_001);
+    expect(doc.findings.filter((f) => f.package === 'lodash').map((f) => f.id)).toContain('GHSA-jf85-cpcp-j695');
+  });
+
+  it('a 10 MB single line instead of a lockfile is exit 2 naming the file', async () => {
+    const line = join(work, 'one-line', 'package-lock.json');
+    await mkdir(join(work, 'one-line'), { recursive: true });
+    await writeFile(line, `{"lockfileVersion": 3, "packages": ${'['.repeat(10 * 1024 * 1024)}`);
+    const run = await vigilScan([line, ...NPM]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/one-line\/package-lock\.json: /);
+  });
+
   it('binary garbage as a lockfile is exit 2 naming the file', async () => {
     const garbage = join(work, 'package-lock.json');
     await writeFile(garbage, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x00, 0x80, 0x90]));
@@ -294,3 +348,35 @@ describe('bad input', () => {
     expect(json(run.stdout).findings.length).toBeGreaterThan(0);
   });
 });
+
+/** A one-entry deflate ZIP with honest headers (a real bomb: tiny archive, huge declared content). */
+function zipWithOneEntry(name: string, content: Buffer): Buffer {
+  const data = deflateRawSync(content, { level: 9 });
+  const fileName = Buffer.from(name);
+  const crc = crc32(content);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(content.length, 22);
+  local.writeUInt16LE(fileName.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(content.length, 24);
+  central.writeUInt16LE(fileName.length, 28);
+  const centralOffset = local.length + fileName.length + data.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + fileName.length, 12);
+  end.writeUInt32LE(centralOffset, 16);
+  return Buffer.concat([local, fileName, data, central, fileName, end]);
+}

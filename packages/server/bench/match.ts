@@ -10,21 +10,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdvisoryIndex, collectInventories, matchSources, readAdvisories } from '@vigil/vulndb';
+import { ALL_ADVISORIES, FIXTURES } from '../test/helpers/scan-fixtures.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
 const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
-const SOURCES = [
-  'osv/go-vulndb-osv-GO-2020-to-2025.zip',
-  'osv/pypa-advisory-database-PYSEC-2005-to-2021.zip',
-  'osv/rustsec-osv-RUSTSEC-2016-to-2023.zip',
-  'osv/ghsa-maven-zeppelin-slice-A.zip',
-  'osv/almalinux/almalinux-osv-database-shared.zip',
-  'osv/ghsa-npm',
-  'osv/ubuntu-usn',
-  'osv/rocky',
-  'secdb/alpine',
-  'debian-tracker',
-].map((p) => `${FIXTURES}${p}`);
+const SOURCES = ALL_ADVISORIES;
 const INVENTORIES: { file: string; args: string[] }[] = [
   { file: 'inventories/ubuntu-18.04-bionic.dpkg-status', args: [] },
   { file: 'inventories/debian-12-this-machine.dpkg-status', args: [] },

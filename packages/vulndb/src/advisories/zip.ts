@@ -9,18 +9,16 @@ import { type OpenedZip, openZipFile } from './zip-file-reader.ts';
  * caller and dropped before the next is read, so memory stays flat however large the archive.
  * Nothing is ever written to disk.
  *
- * yauzl options, as its README documents them (yauzl 3.4):
+ * yauzl reads the central directory (options as its README documents them, yauzl 3.4):
  * - `lazyEntries: true`: an entry is read only when asked for (`readEntry()`), never ahead;
  * - `autoClose: true`: the file is closed at the end; we also `close()` on every early exit;
  * - `decodeStrings: false`: with it on, yauzl validates each file name itself and turns a bad one
  *   into an error of the whole archive; we want to skip and report that one entry, so names are
  *   decoded here with `getFileNameLowLevel` (CP437/UTF-8 and the Info-ZIP Unicode path field, as
- *   yauzl would) and checked by `unsafeEntryName`. (`strictFileNames` has no effect without
- *   `decodeStrings`; it is set to `true` in `getFileNameLowLevel` so backslashes are kept and
- *   reported rather than silently turned into `/`.)
- * - `validateEntrySizes: true`: yauzl checks that an entry inflates to exactly its declared
- *   uncompressed size (and that stored entries declare equal sizes), so the declared size can be
- *   trusted for the zip-bomb heuristics below; we count the inflated bytes ourselves as well.
+ *   yauzl would) and checked by `unsafeEntryName`.
+ * Entry data is read through zip-file-reader.ts (blocks, no stream per entry) and inflated here
+ * in one call capped at the limits below, so the declared sizes are checked before inflating and
+ * the real size can never run past them.
  */
 
 /** More entries than this in the central directory: refused before anything is read (osv.dev's largest all.zip holds a few hundred thousand). */

@@ -1,5 +1,6 @@
 import { isRecord, own, parseJsonText, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
+import { isNpmPackageName } from './npm-names.ts';
 
 /**
  * npm `package-lock.json` (also `npm-shrinkwrap.json`), lockfile versions 1, 2 and 3.
@@ -69,18 +70,6 @@ class Collector {
   }
 }
 
-/** npm package names: `name` or `@scope/name`, no further slashes, no path tricks. */
-function isPackageName(name: string): boolean {
-  if (name.length === 0 || name.length > 214) return false;
-  const parts = name.split('/');
-  if (name.startsWith('@')) return parts.length === 2 && parts[0] !== '@' && isSegment(parts[1] ?? '');
-  return parts.length === 1 && isSegment(name);
-}
-
-function isSegment(segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !/[\s\\]/.test(segment);
-}
-
 function readPackagesMap(packages: Record<string, unknown>, found: Collector, warnings: Warnings): void {
   for (const [key, entry] of Object.entries(packages)) {
     if (key === '') continue;
@@ -94,7 +83,7 @@ function readPackagesMap(packages: Record<string, unknown>, found: Collector, wa
     const pathName = key.slice(at + NODE_MODULES.length);
     const declared = own(entry, 'name');
     const name = typeof declared === 'string' && declared !== '' ? declared : pathName;
-    if (!isPackageName(name)) {
+    if (!isNpmPackageName(name)) {
       warnings.add(`${show(key)}: not a package name ${show(name)}, skipped`);
       continue;
     }
@@ -123,7 +112,7 @@ function readDependencyTree(root: Record<string, unknown>, found: Collector, war
         if (frame.depth >= MAX_V1_DEPTH) tooDeep = true;
         else children.push({ deps: nested, prefix: `${location}/`, depth: frame.depth + 1 });
       }
-      if (!isPackageName(name)) {
+      if (!isNpmPackageName(name)) {
         warnings.add(`${show(location)}: not a package name ${show(name)}, skipped`);
         continue;
       }

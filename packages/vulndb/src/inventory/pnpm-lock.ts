@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { isRecord, own, requireText, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
+import { isNpmPackageName, isPlainNpmVersion } from './npm-names.ts';
 
 /**
  * pnpm `pnpm-lock.yaml` (YAML, read with the `yaml` package, alias expansion bounded), lockfile
@@ -138,8 +139,8 @@ function readKey(key: string, style: Style): PackageId {
     name = rest.slice(0, at);
     version = cutAt(rest.slice(at + 1), '(');
   }
-  if (!isPackageName(name)) return { skip: `not a package name ${show(name)}` };
-  if (!isPlainVersion(version)) {
+  if (!isNpmPackageName(name)) return { skip: `not a package name ${show(name)}` };
+  if (!isPlainNpmVersion(version)) {
     const colon = version.indexOf(':');
     return {
       skip: colon > 0 && colon < 20 ? `not a registry package (${version.slice(0, colon + 1)})` : `not a registry version ${show(version)}`,
@@ -235,21 +236,4 @@ class Collector {
   list(): InstalledPackage[] {
     return [...this.byKey.values()];
   }
-}
-
-/** npm package names: `name` or `@scope/name`, no further slashes, no path tricks. */
-function isPackageName(name: string): boolean {
-  if (name.length === 0 || name.length > 214) return false;
-  const parts = name.split('/');
-  if (name.startsWith('@')) return parts.length === 2 && parts[0] !== '@' && isSegment(parts[1] ?? '');
-  return parts.length === 1 && isSegment(name);
-}
-
-function isSegment(segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !/[\s\\:@]/.test(segment);
-}
-
-/** A registry version: no protocol, path, fragment or whitespace (those are URLs and paths). */
-function isPlainVersion(version: string): boolean {
-  return version !== '' && version.length <= 256 && !/[\s:/#]/.test(version);
 }

@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { isRecord, own, requireText, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
+import { isNpmPackageName, isPlainNpmVersion } from './npm-names.ts';
 import { forEachLine, isBlank } from './text.ts';
 
 /**
@@ -66,23 +67,6 @@ class Collector {
   }
 }
 
-/** npm package names: `name` or `@scope/name`, no further slashes, no path tricks. */
-function isPackageName(name: string): boolean {
-  if (name.length === 0 || name.length > 214) return false;
-  const parts = name.split('/');
-  if (name.startsWith('@')) return parts.length === 2 && parts[0] !== '@' && isSegment(parts[1] ?? '');
-  return parts.length === 1 && isSegment(name);
-}
-
-function isSegment(segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !/[\s\\:@]/.test(segment);
-}
-
-/** A registry version: no protocol, path, fragment or whitespace (those are URLs and paths). */
-function isPlainVersion(version: string): boolean {
-  return version !== '' && version.length <= 256 && !/[\s:/#]/.test(version);
-}
-
 /** Splits `name@rest`; a scoped name's own `@` is not the separator. */
 function splitAt(descriptor: string): { name: string; rest: string } | undefined {
   const at = descriptor.indexOf('@', descriptor.startsWith('@') ? 1 : 0);
@@ -145,7 +129,7 @@ function resolveBerry(locator: string): BerryResolution {
   let current = locator;
   for (let depth = 0; depth < 3; depth++) {
     const parts = splitAt(current);
-    if (parts === undefined || !isPackageName(parts.name)) return { skip: 'not a package locator' };
+    if (parts === undefined || !isNpmPackageName(parts.name)) return { skip: 'not a package locator' };
     const colon = parts.rest.indexOf(':');
     const protocol = colon > 0 ? parts.rest.slice(0, colon + 1) : '';
     const reference = parts.rest.slice(colon + 1);
@@ -153,7 +137,7 @@ function resolveBerry(locator: string): BerryResolution {
       // `::__archiveUrl=…` parameters are added when the registry's tarball URL is non-standard.
       const params = reference.indexOf('::');
       const version = params === -1 ? reference : reference.slice(0, params);
-      if (!isPlainVersion(version)) return { skip: 'not a registry version in' };
+      if (!isPlainNpmVersion(version)) return { skip: 'not a registry version in' };
       return { name: parts.name, version };
     }
     if (protocol === 'workspace:') return { skip: '' };
@@ -241,7 +225,7 @@ function addClassicEntry(entry: ClassicEntry, found: Collector, warnings: Warnin
     }
     name ??= aliasTarget(parts.name, parts.rest);
   }
-  if (name === undefined || !isPackageName(name)) {
+  if (name === undefined || !isNpmPackageName(name)) {
     warnings.add(`${where}: not a package name ${show(name)}, skipped`);
     return;
   }
@@ -256,7 +240,7 @@ function addClassicEntry(entry: ClassicEntry, found: Collector, warnings: Warnin
     warnings.add(`${where}: no version, skipped`);
     return;
   }
-  if (!isPlainVersion(entry.version)) {
+  if (!isPlainNpmVersion(entry.version)) {
     warnings.add(`${where}: not a registry version ${show(entry.version)}, skipped`);
     return;
   }

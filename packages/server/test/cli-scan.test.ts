@@ -320,6 +320,16 @@ describe('bad input', () => {
     expect(run.stderr).toMatch(/one-line\/package-lock\.json: /);
   });
 
+  it('--output writes the report to a file; an unwritable one is exit 2', async () => {
+    const out = join(work, 'report.json');
+    const run = await vigilScan([NODEGOAT, '--format', 'json', '-o', out, ...NPM]);
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    expect(json(await readFile(out, 'utf8')).findings.length).toBeGreaterThan(10);
+    const bad = await vigilScan([NODEGOAT, '-o', join(work, 'no-such-dir', 'r.txt'), ...NPM]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--output .*no-such-dir.*ENOENT/);
+  });
+
   it('binary garbage as a lockfile is exit 2 naming the file', async () => {
     const garbage = join(work, 'package-lock.json');
     await writeFile(garbage, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x00, 0x80, 0x90]));

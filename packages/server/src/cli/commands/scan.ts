@@ -95,8 +95,11 @@ export async function scanCommand(paths: string[], options: ScanOptions): Promis
         : format === 'sarif'
           ? renderSarif(findings)
           : renderTable(sources, findings, outcome.ignored.length);
-    if (options.output) await writeFile(options.output, report);
-    else process.stdout.write(report);
+    if (options.output) {
+      await writeFile(options.output, report).catch((error: Error) => usage(`--output ${options.output}: ${error.message}`));
+    } else {
+      process.stdout.write(report);
+    }
   } finally {
     warnings.flush();
   }

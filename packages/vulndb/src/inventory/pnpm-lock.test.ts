@@ -554,24 +554,25 @@ describe('parsePnpmLock on malformed and hostile input', () => {
     expect(key.packages).toEqual([{ ecosystem: 'npm', name: 'x', version: '1.0.0', location: `${long.slice(0, MAX_LOCATION)}…` }]);
   });
 
-  it('200,000 packages (9.x with importers and snapshots)', { timeout: 300_000 }, () => {
+  // YAML at about 1.5 MB/s: 200,000 entries would block the test worker for half a minute (see
+  // the yarn berry test); 50,000 show the 9.x path, importers and snapshots included, at scale.
+  it('50,000 packages (9.x with importers and snapshots)', { timeout: 300_000 }, () => {
     const importers = [
       "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    devDependencies:\n      p0:\n        specifier: ^1.0.0\n        version: 1.0.0\n",
     ];
     const packages = ['\npackages:\n'];
     const snapshots = ['\nsnapshots:\n'];
-    for (let i = 0; i < 200_000; i++) {
+    for (let i = 0; i < 50_000; i++) {
       packages.push(`  p${i}@1.0.0:\n    resolution: {integrity: sha512-x}\n`);
       // A chain p0 → p1 → … : reachability must be iterative and linear.
-      snapshots.push(i < 199_999 ? `  p${i}@1.0.0:\n    dependencies:\n      p${i + 1}: 1.0.0\n` : `  p${i}@1.0.0: {}\n`);
+      snapshots.push(i < 49_999 ? `  p${i}@1.0.0:\n    dependencies:\n      p${i + 1}: 1.0.0\n` : `  p${i}@1.0.0: {}\n`);
     }
     const result = parsePnpmLock([...importers, ...packages, ...snapshots].join('\n'), 'pnpm-lock.yaml');
-    expect(result.packages).toHaveLength(200_000);
-    expect(result.packages.filter((p) => p.dev)).toHaveLength(200_000);
+    expect(result.packages).toHaveLength(50_000);
+    expect(result.packages.filter((p) => p.dev)).toHaveLength(50_000);
     expect(result.warnings).toEqual([]);
   });
 
-  // The 200,000-entry case is the 9.x test above; this one checks the 5.x key form at scale.
   it('20,000 packages (5.x keys)', { timeout: 300_000 }, () => {
     const parts = ['lockfileVersion: 5.4\n\npackages:\n'];
     for (let i = 0; i < 20_000; i++)

@@ -13,7 +13,7 @@ import { parsePnpmLock } from '../inventory/pnpm-lock.ts';
 import { parsePoetryLock } from '../inventory/poetry-lock.ts';
 import { parsePomXml } from '../inventory/pom-xml.ts';
 import { parseRequirementsTxt } from '../inventory/requirements-txt.ts';
-import { parseRpmQa } from '../inventory/rpm-qa.ts';
+import { parseRpmQa, RPM_ARCHES, splitNvr } from '../inventory/rpm-qa.ts';
 import { parseSpdxJson } from '../inventory/spdx.ts';
 import { parseUvLock } from '../inventory/uv-lock.ts';
 import { parseYarnLock } from '../inventory/yarn-lock.ts';
@@ -64,13 +64,7 @@ export const INVENTORY_FORMATS: readonly InventoryFormat[] = [
     type: 'rpm-qa',
     os: true,
     byName: (name) => name === 'container-manifest-2' || name.endsWith('.rpm-qa') || name === 'rpm-qa.txt',
-    byContent: (head) => {
-      const first = head.split('\n').find((line) => line.trim() !== '') ?? '';
-      return (
-        /^[A-Za-z0-9_+.-]+-[^-\s]+-[^-\s]+\.(noarch|x86_64|i686|aarch64|ppc64le|s390x|armv7hl|src)$/.test(first.trim()) ||
-        /^[^\t]+\t\d+:[^\t]+\t[^\t]+\t/.test(first)
-      );
-    },
+    byContent: looksLikeRpmList,
     parse: (text, file, osBase) => parseRpmQa(text, file, { ecosystem: osBase }),
   },
   lockfile(
@@ -134,6 +128,18 @@ export const INVENTORY_FORMATS: readonly InventoryFormat[] = [
     (head) => /"spdxVersion"\s*:\s*"SPDX-/.test(head),
   ),
 ];
+
+/**
+ * The first line of an rpm listing: `name-version-release.arch`, or the TAB-separated queryformat
+ * and manifest forms. Split with the parser's own helpers (no regex that could backtrack).
+ */
+function looksLikeRpmList(head: string): boolean {
+  const first = (head.split('\n').find((line) => line.trim() !== '') ?? '').trim();
+  const fields = first.split('\t');
+  if (fields.length === 4 || fields.length === 10) return fields.every((f) => f !== '');
+  const dot = first.lastIndexOf('.');
+  return dot > 0 && RPM_ARCHES.has(first.slice(dot + 1)) && splitNvr(first.slice(0, dot)) !== undefined;
+}
 
 /** The format of a file found while walking a directory (by name only), or undefined. */
 export function formatByName(name: string): InventoryFormat | undefined {

@@ -277,6 +277,15 @@ describe('bad input', () => {
     expect(run.stderr).toMatch(/truncated\.zip: not a ZIP archive or truncated/);
   });
 
+  it('an advisory file that is not advisories at all is exit 2 naming it, not a clean report', async () => {
+    const notes = join(work, 'advisories.json');
+    await writeFile(notes, '{"hello": "world"}');
+    const run = await vigilScan([NODEGOAT, '--advisories', notes]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/advisories\.json: not an OSV record/);
+  });
+
   it('a zip bomb among the advisories is exit 2 naming the archive and entry', async () => {
     const bomb = join(work, 'bomb.zip');
     await writeFile(bomb, zipWithOneEntry('npm/GHSA-bomb.json', Buffer.alloc(50 * 1024 * 1024, 0x20)));

@@ -72,15 +72,24 @@ interface Pending {
 }
 
 export function debianTrackerToOsv(doc: unknown, origin: string): ConvertedRecords {
-  const problems = new ProblemList(origin);
   if (!isPlainObject(doc)) {
+    const problems = new ProblemList(origin);
     problems.add(null, 'not a Debian security tracker document (not an object)');
     return { records: [], problems: problems.done() };
   }
+  return debianTrackerEntriesToOsv(Object.entries(doc), origin);
+}
+
+/**
+ * The same, from (source package, its entries) pairs: a caller reading the tracker member by
+ * member (json-members.ts) hands over only the source packages it wants.
+ */
+export function debianTrackerEntriesToOsv(entries: Iterable<[string, unknown]>, origin: string): ConvertedRecords {
+  const problems = new ProblemList(origin);
   const cmp = comparatorFor('Debian');
   const byId = new Map<string, Pending>();
   const skippedReleases = new Map<string, number>();
-  for (const [source, vulns] of Object.entries(doc)) {
+  for (const [source, vulns] of entries) {
     if (HOSTILE_KEYS.has(source) || source === '' || source.length > 512) {
       problems.add(null, `source package key ${quote(source)} refused`);
       continue;

@@ -1,7 +1,8 @@
 import { type DocumentOptions, type ParseOptions, parse as parseYaml, type SchemaOptions, type ToJSOptions } from 'yaml';
 import { type OsvRecord, OsvRecordError, parseOsvRecord } from '../osv/model.ts';
 import { alpineSecdbToOsv } from './alpine-secdb.ts';
-import { debianTrackerToOsv } from './debian-tracker.ts';
+import { debianTrackerEntriesToOsv } from './debian-tracker.ts';
+import { jsonMembers } from './json-members.ts';
 import { type AdvisoryProblem, isPlainObject, ProblemGate } from './model.ts';
 import type { DocumentFilter } from './relevance.ts';
 
@@ -158,10 +159,25 @@ export function readAdvisoryDocument(
   name: string,
   sink: AdvisorySink,
   filter?: DocumentFilter,
+  wantPackage?: PackageFilter,
 ): DocumentCounts {
   const counts: DocumentCounts = { kind: null, records: 0, problems: 0 };
   if (filter && !filter(text)) {
     counts.skipped = true;
+    return counts;
+  }
+  const tracker = trackerMembers(text, wantPackage);
+  if (tracker) {
+    counts.kind = 'debian-tracker';
+    const converted = debianTrackerEntriesToOsv(tracker, origin);
+    for (const rec of converted.records) {
+      counts.records++;
+      sink.record(rec, origin);
+    }
+    for (const p of converted.problems) {
+      counts.problems++;
+      sink.problem(p);
+    }
     return counts;
   }
   const direct = (p: AdvisoryProblem) => {
@@ -196,7 +212,10 @@ export function readAdvisoryDocument(
     }
     case 'debian-tracker':
     case 'alpine-secdb': {
-      const converted = counts.kind === 'debian-tracker' ? debianTrackerToOsv(value, origin) : alpineSecdbToOsv(value, origin);
+      const converted =
+        counts.kind === 'debian-tracker'
+          ? debianTrackerEntriesToOsv(wantedMembers(value as Record<string, unknown>, 'Debian', wantPackage), origin)
+          : alpineSecdbToOsv(value, origin);
       for (const rec of converted.records) counting.record(rec, origin);
       // already capped by the converter
       for (const p of converted.problems) direct(p);
@@ -207,4 +226,45 @@ export function readAdvisoryDocument(
   }
   gate.finish();
   return counts;
+}
+
+/**
+ * Which source packages of a distribution feed to convert: a scan knows the ones installed, and a
+ * tracker document holds tens of thousands of others. Absent: all.
+ */
+export type PackageFilter = (ecosystem: string, name: string) => boolean;
+
+function* wantedMembers(doc: Record<string, unknown>, ecosystem: string, want: PackageFilter | undefined): Generator<[string, unknown]> {
+  for (const entry of Object.entries(doc)) if (!want || want(ecosystem, entry[0])) yield entry;
+}
+
+/** Above this, a JSON object is first tried as a Debian tracker read member by member. */
+const STREAM_TRACKER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A large Debian tracker document, as (source package, entries) pairs parsed one at a time and
+ * only for the packages wanted; null when the text is not one (then it is parsed whole, which
+ * also reports any syntax error).
+ */
+export function trackerMembers(text: string, want: PackageFilter | undefined): Iterable<[string, unknown]> | null {
+  if (text.length < STREAM_TRACKER_BYTES || nestingExceeds(text, MAX_NESTING)) return null;
+  let first: { key: string; value: unknown } | undefined;
+  try {
+    const members = jsonMembers(text);
+    for (const member of members) {
+      first = { key: member.key, value: JSON.parse(text.slice(member.start, member.end)) };
+      break;
+    }
+    if (!first || detectKind({ [first.key]: first.value }) !== 'debian-tracker') return null;
+    // Check the whole text splits cleanly before converting anything.
+    for (const _ of jsonMembers(text));
+  } catch {
+    return null;
+  }
+  return (function* () {
+    for (const member of jsonMembers(text)) {
+      if (want && !want('Debian', member.key)) continue;
+      yield [member.key, JSON.parse(text.slice(member.start, member.end)) as unknown] as [string, unknown];
+    }
+  })();
 }

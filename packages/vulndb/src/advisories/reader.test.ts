@@ -189,20 +189,32 @@ describe('readAdvisories: detection and walking', () => {
     expect(result).toEqual({ records: 3, problems: 3, documents: 4, skipped: 0 });
   });
 
-  it('a file above the size cap is skipped with a problem', async () => {
-    const path = join(tmp, 'big.json');
+  // A file named as the source on its own that cannot be read at all makes the source unusable:
+  // a scan against it must not look clean. Inside a directory the same file is one problem.
+  it('a file above the size cap: an AdvisorySourceError named as the source, a problem in a directory', async () => {
+    const dir = join(tmp, 'big');
+    mkdirSync(dir);
+    const path = join(dir, 'big.json');
     writeFileSync(path, JSON.stringify({ id: 'BIG', modified: 'm', details: 'x'.repeat(2000) }));
-    const { records, problems } = await read(path, { maxFileBytes: 1000 });
-    expect(records).toEqual([]);
-    expect(problems[0]?.reason).toMatch(/more than the 1000 allowed for one advisory file/);
+    await expect(read(path, { maxFileBytes: 1000 })).rejects.toThrow(AdvisorySourceError);
+    await expect(read(path, { maxFileBytes: 1000 })).rejects.toThrow(/big\.json: .*more than the 1000 allowed for one advisory file/);
+    const inDir = await read(dir, { maxFileBytes: 1000 });
+    expect(inDir.records).toEqual([]);
+    expect(inDir.problems[0]?.reason).toMatch(/more than the 1000 allowed for one advisory file/);
   });
 
-  it('binary garbage given as the advisory file: one problem', async () => {
+  it('binary garbage given as the advisory file: an AdvisorySourceError naming it', async () => {
     const path = join(tmp, 'garbage.yaml');
     writeFileSync(path, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 128)));
+    await expect(read(path)).rejects.toThrow(/garbage\.yaml: binary data/);
+  });
+
+  it('a named file holding one record that breaks the schema is a problem, not a fatal error', async () => {
+    const path = join(tmp, 'one-bad.json');
+    writeFileSync(path, JSON.stringify({ id: 'BAD-1', modified: 7 }));
     const { records, problems } = await read(path);
     expect(records).toEqual([]);
-    expect(problems).toEqual([{ origin: path, recordId: null, reason: expect.stringMatching(/^binary data/) }]);
+    expect(problems).toEqual([{ origin: path, recordId: 'BAD-1', reason: expect.stringMatching(/does not follow the OSV schema/) }]);
   });
 
   it('a 10 MB single-line JSON file: an osv.dev answer with 10 000 records, all loaded', async () => {

@@ -2,18 +2,29 @@ import type { Stats } from 'node:fs';
 import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AdvisoryProblem, AdvisorySourceError } from './model.ts';
-import { type AdvisorySink, readAdvisoryDocument } from './osv-json.ts';
+import { type AdvisorySink, type DocumentCounts, type PackageFilter, readAdvisoryDocument } from './osv-json.ts';
 import { type DocumentFilter, documentFilterFor } from './relevance.ts';
-import { entryOrigin, isAdvisoryFileName, ZIP_MAX_ENTRY_BYTES, type ZipLimits, zipEntries } from './zip.ts';
+import { entryOrigin, isAdvisoryFileName, type ZipLimits, zipEntries } from './zip.ts';
 
-/** A loose advisory file larger than this is skipped with a problem (the same bound as one zip entry). */
-export const MAX_FILE_BYTES = ZIP_MAX_ENTRY_BYTES;
+/**
+ * A loose advisory file larger than this is skipped with a problem. Larger than one zip entry may
+ * be: the Debian tracker's JSON is one document of tens of MB, and grows every year.
+ */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 export interface ReadAdvisoriesOptions {
   zipLimits?: Partial<ZipLimits>;
   maxFileBytes?: number;
   /** Only documents that may concern these ecosystems are parsed (see relevance.ts); all when absent. */
   ecosystems?: Iterable<string>;
+  /** Only these source packages of distribution feeds (the Debian tracker) are converted; all when absent. */
+  wantPackage?: PackageFilter;
+}
+
+/** What of the input a scan needs: documents (by ecosystem) and distribution-feed packages. */
+interface Selection {
+  filter: DocumentFilter | undefined;
+  wantPackage: PackageFilter | undefined;
 }
 
 export interface ReadAdvisoriesResult {
@@ -52,7 +63,10 @@ export function isZipMagic(head: Uint8Array): boolean {
  */
 export async function readAdvisories(path: string, sink: AdvisorySink, options: ReadAdvisoriesOptions = {}): Promise<ReadAdvisoriesResult> {
   const result: ReadAdvisoriesResult = { records: 0, problems: 0, documents: 0, skipped: 0 };
-  const filter = options.ecosystems ? documentFilterFor(options.ecosystems) : undefined;
+  const select: Selection = {
+    filter: options.ecosystems ? documentFilterFor(options.ecosystems) : undefined,
+    wantPackage: options.wantPackage,
+  };
   const counting: AdvisorySink = {
     record(rec, origin) {
       result.records++;
@@ -71,14 +85,18 @@ export async function readAdvisories(path: string, sink: AdvisorySink, options: 
     throw new AdvisorySourceError(path, `cannot read: ${message(error)}`);
   }
   if (info.isDirectory()) {
-    await readDirectory(path, counting, result, maxFileBytes, filter);
+    await readDirectory(path, counting, result, maxFileBytes, select);
   } else if (await startsLikeZip(path)) {
     for await (const entry of zipEntries(path, counting.problem, options.zipLimits)) {
       result.documents++;
-      if (readAdvisoryDocument(entry.text, entryOrigin(path, entry.name), entry.name, counting, filter).skipped) result.skipped++;
+      if (
+        readAdvisoryDocument(entry.text, entryOrigin(path, entry.name), entry.name, counting, select.filter, select.wantPackage).skipped
+      ) {
+        result.skipped++;
+      }
     }
   } else {
-    await readLooseFile(path, info.size, counting, result, maxFileBytes, filter);
+    await readNamedFile(path, info.size, counting, result, maxFileBytes, select);
   }
   return result;
 }
@@ -102,7 +120,7 @@ async function readDirectory(
   sink: AdvisorySink,
   result: ReadAdvisoriesResult,
   maxFileBytes: number,
-  filter: DocumentFilter | undefined,
+  select: Selection,
 ): Promise<void> {
   let names: string[];
   try {
@@ -122,8 +140,35 @@ async function readDirectory(
       continue;
     }
     if (info.isSymbolicLink()) continue;
-    if (info.isDirectory()) await readDirectory(path, sink, result, maxFileBytes, filter);
-    else if (info.isFile() && isAdvisoryFileName(name)) await readLooseFile(path, info.size, sink, result, maxFileBytes, filter);
+    if (info.isDirectory()) await readDirectory(path, sink, result, maxFileBytes, select);
+    else if (info.isFile() && isAdvisoryFileName(name)) await readLooseFile(path, info.size, sink, result, maxFileBytes, select);
+  }
+}
+
+/**
+ * A file named as an advisory source on its own: if the file as a whole cannot be read (too large,
+ * not UTF-8, not JSON or YAML, not a format we know), the source is unusable and that is an
+ * AdvisorySourceError, not a skipped item: a scan against it would otherwise report "clean".
+ */
+async function readNamedFile(
+  path: string,
+  size: number,
+  sink: AdvisorySink,
+  result: ReadAdvisoriesResult,
+  maxFileBytes: number,
+  select: Selection,
+): Promise<void> {
+  let last: AdvisoryProblem | null = null;
+  const watching: AdvisorySink = {
+    record: sink.record,
+    problem(p) {
+      last = p;
+      sink.problem(p);
+    },
+  };
+  const counts = await readLooseFile(path, size, watching, result, maxFileBytes, select);
+  if (counts === null || (counts.kind === null && !counts.skipped)) {
+    throw new AdvisorySourceError(path, (last as AdvisoryProblem | null)?.reason ?? 'not an advisory document');
   }
 }
 
@@ -133,15 +178,15 @@ async function readLooseFile(
   sink: AdvisorySink,
   result: ReadAdvisoriesResult,
   maxFileBytes: number,
-  filter: DocumentFilter | undefined,
-): Promise<void> {
+  select: Selection,
+): Promise<DocumentCounts | null> {
   if (size > maxFileBytes) {
     sink.problem({
       origin: path,
       recordId: null,
       reason: `${size} bytes, more than the ${maxFileBytes} allowed for one advisory file; skipped`,
     });
-    return;
+    return null;
   }
   let text: string;
   try {
@@ -149,14 +194,16 @@ async function readLooseFile(
     // The size checked above may have grown since.
     if (bytes.length > maxFileBytes) {
       sink.problem({ origin: path, recordId: null, reason: `more than the ${maxFileBytes} bytes allowed for one advisory file; skipped` });
-      return;
+      return null;
     }
     text = utf8.decode(bytes);
   } catch (error) {
     const reason = error instanceof TypeError ? 'not UTF-8 text' : `cannot read: ${message(error)}`;
     sink.problem({ origin: path, recordId: null, reason });
-    return;
+    return null;
   }
   result.documents++;
-  if (readAdvisoryDocument(text, path, path, sink, filter).skipped) result.skipped++;
+  const counts = readAdvisoryDocument(text, path, path, sink, select.filter, select.wantPackage);
+  if (counts.skipped) result.skipped++;
+  return counts;
 }

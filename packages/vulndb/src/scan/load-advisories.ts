@@ -11,12 +11,13 @@ export interface LoadedAdvisories {
 /**
  * Reads every advisory source into one index. Problems (a record breaking the schema, a file that
  * does not parse) go to `onProblem` and the rest load; a source that cannot be trusted throws
- * AdvisorySourceError. With `ecosystems`, documents that cannot concern them are not parsed.
+ * AdvisorySourceError. With `ecosystems`, documents that cannot concern them are not parsed; with
+ * `wantPackage`, distribution feeds are converted only for the packages it accepts.
  */
 export async function loadAdvisories(
   paths: readonly string[],
   onProblem: (problem: AdvisoryProblem) => void,
-  options: { ecosystems?: Iterable<string> } = {},
+  options: { ecosystems?: Iterable<string>; wantPackage?: (ecosystem: string, name: string) => boolean } = {},
 ): Promise<LoadedAdvisories> {
   const index = new AdvisoryIndex();
   let records = 0;
@@ -26,7 +27,7 @@ export async function loadAdvisories(
     const result = await readAdvisories(
       path,
       { record: (record, origin) => index.add(record, origin), problem: onProblem },
-      ecosystems ? { ecosystems } : {},
+      { ...(ecosystems ? { ecosystems } : {}), ...(options.wantPackage ? { wantPackage: options.wantPackage } : {}) },
     );
     records += result.records;
     problems += result.problems;

@@ -46,3 +46,24 @@ export function ecosystemsOf(sources: readonly InventorySource[]): Set<string> {
   }
   return out;
 }
+
+/**
+ * The source packages installed per distribution, as the advisory readers' package filter: a
+ * distribution feed (the Debian tracker) is converted only for packages a scan can match.
+ */
+export function installedSourcesOf(sources: readonly InventorySource[]): (ecosystem: string, name: string) => boolean {
+  const byBase = new Map<string, Set<string>>();
+  for (const source of sources) {
+    for (const pkg of source.packages) {
+      if (!isOsEcosystem(pkg.ecosystem)) continue;
+      const base = pkg.ecosystem.toLowerCase();
+      let names = byBase.get(base);
+      if (!names) {
+        names = new Set();
+        byBase.set(base, names);
+      }
+      names.add(pkg.source?.name ?? pkg.name);
+    }
+  }
+  return (ecosystem, name) => byBase.get(ecosystem.toLowerCase())?.has(name) ?? false;
+}

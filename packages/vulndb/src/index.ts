@@ -31,6 +31,6 @@ export { applyIgnores, IgnoreFileError, type IgnoreRule, parseIgnoreFile } from 
 export { type CollectOptions, collectInventories, type InventorySource } from './scan/inventories.ts';
 export { type LoadedAdvisories, loadAdvisories } from './scan/load-advisories.ts';
 export { ScanInputError } from './scan/read-file.ts';
-export { ecosystemsOf, installedSourcesOf, matchSources } from './scan/scan.ts';
+export { ecosystemsOf, installedNamesOf, matchSources } from './scan/scan.ts';
 export { InvalidVersionError, type VersionComparator } from './versions/comparator.ts';
 export { comparatorFor, KNOWN_ECOSYSTEMS, UnknownEcosystemError } from './versions/registry.ts';

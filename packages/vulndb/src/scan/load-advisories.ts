@@ -12,7 +12,8 @@ export interface LoadedAdvisories {
  * Reads every advisory source into one index. Problems (a record breaking the schema, a file that
  * does not parse) go to `onProblem` and the rest load; a source that cannot be trusted throws
  * AdvisorySourceError. With `ecosystems`, documents that cannot concern them are not parsed; with
- * `wantPackage`, distribution feeds are converted only for the packages it accepts.
+ * `wantPackage`, only records naming a package it accepts are kept (distribution feeds are not
+ * even converted for the others), so memory follows what is installed, not the feed's size.
  */
 export async function loadAdvisories(
   paths: readonly string[],
@@ -24,9 +25,15 @@ export async function loadAdvisories(
   let problems = 0;
   for (const path of paths) {
     const ecosystems = options.ecosystems ? [...options.ecosystems] : undefined;
+    const want = options.wantPackage;
     const result = await readAdvisories(
       path,
-      { record: (record, origin) => index.add(record, origin), problem: onProblem },
+      {
+        record: (record, origin) => {
+          if (!want || record.affected?.some((a) => a.package && want(a.package.ecosystem, a.package.name))) index.add(record, origin);
+        },
+        problem: onProblem,
+      },
       { ...(ecosystems ? { ecosystems } : {}), ...(options.wantPackage ? { wantPackage: options.wantPackage } : {}) },
     );
     records += result.records;

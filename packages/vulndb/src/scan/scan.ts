@@ -1,5 +1,5 @@
 import type { AdvisoryIndex } from '../match/advisory-index.ts';
-import { isOsEcosystem } from '../match/ecosystems.ts';
+import { baseOf, isOsEcosystem, normaliseName } from '../match/ecosystems.ts';
 import type { Finding } from '../match/finding.ts';
 import { compareFindings, MissingReleaseError, matchPackages } from '../match/matcher.ts';
 import type { InventorySource } from './inventories.ts';
@@ -48,22 +48,28 @@ export function ecosystemsOf(sources: readonly InventorySource[]): Set<string> {
 }
 
 /**
- * The source packages installed per distribution, as the advisory readers' package filter: a
- * distribution feed (the Debian tracker) is converted only for packages a scan can match.
+ * The (ecosystem, name) pairs a scan can match, as a predicate for the advisory readers: a record
+ * that names none of them can never become a finding, so it is not kept (and a distribution feed
+ * such as the Debian tracker is not even converted for other packages). OS packages count under
+ * their source name and their own (rpm advisories name binaries); names are normalised as the
+ * index normalises them.
  */
-export function installedSourcesOf(sources: readonly InventorySource[]): (ecosystem: string, name: string) => boolean {
+export function installedNamesOf(sources: readonly InventorySource[]): (ecosystem: string, name: string) => boolean {
   const byBase = new Map<string, Set<string>>();
+  const add = (ecosystem: string, name: string) => {
+    const base = baseOf(ecosystem);
+    let names = byBase.get(base);
+    if (!names) {
+      names = new Set();
+      byBase.set(base, names);
+    }
+    names.add(normaliseName(ecosystem, name));
+  };
   for (const source of sources) {
     for (const pkg of source.packages) {
-      if (!isOsEcosystem(pkg.ecosystem)) continue;
-      const base = pkg.ecosystem.toLowerCase();
-      let names = byBase.get(base);
-      if (!names) {
-        names = new Set();
-        byBase.set(base, names);
-      }
-      names.add(pkg.source?.name ?? pkg.name);
+      add(pkg.ecosystem, pkg.name);
+      if (pkg.source) add(pkg.ecosystem, pkg.source.name);
     }
   }
-  return (ecosystem, name) => byBase.get(ecosystem.toLowerCase())?.has(name) ?? false;
+  return (ecosystem, name) => byBase.get(baseOf(ecosystem))?.has(normaliseName(ecosystem, name)) ?? false;
 }

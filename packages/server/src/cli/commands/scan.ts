@@ -8,7 +8,7 @@ import {
   type Finding,
   IgnoreFileError,
   type IgnoreRule,
-  installedSourcesOf,
+  installedNamesOf,
   loadAdvisories,
   matchSources,
   parseDistroOption,
@@ -71,7 +71,7 @@ export async function scanCommand(paths: string[], options: ScanOptions): Promis
       loadAdvisories(
         options.advisories ?? [],
         (p) => warnings.add(`advisory skipped: ${p.origin}${p.recordId ? ` (${p.recordId})` : ''}: ${p.reason}`),
-        { ecosystems: ecosystemsOf(sources), wantPackage: installedSourcesOf(sources) },
+        { ecosystems: ecosystemsOf(sources), wantPackage: installedNamesOf(sources) },
       ),
     );
     for (const source of sources) {

@@ -84,8 +84,8 @@ describe('readAdvisoryDocument: OSV shapes', () => {
     expect(readAdvisoryDocument('{"hello": "world"}', 'o.json', 'o.json', sink).kind).toBeNull();
     expect(readAdvisoryDocument('"just a string"', 'o.json', 'o.json', sink).kind).toBeNull();
     expect(sink.problems.map((p) => p.reason)).toEqual([
-      'not an OSV record, OSV list, osv.dev answer, Debian tracker or Alpine secdb document',
-      'not an OSV record, OSV list, osv.dev answer, Debian tracker or Alpine secdb document',
+      'not an OSV record, OSV list, osv.dev answer, Debian tracker, Alpine secdb or WordPress (Wordfence) document',
+      'not an OSV record, OSV list, osv.dev answer, Debian tracker, Alpine secdb or WordPress (Wordfence) document',
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { debianTrackerEntriesToOsv } from './debian-tracker.ts';
 import { jsonMembers } from './json-members.ts';
 import { type AdvisoryProblem, isPlainObject, ProblemGate } from './model.ts';
 import type { DocumentFilter } from './relevance.ts';
+import { isWordfenceDocument, isWpsecadvDocument, wordfenceToOsv, wpsecadvToOsv } from './wordpress-feeds.ts';
 
 /** Where the records of a document go, one at a time. */
 export interface AdvisorySink {
@@ -13,7 +14,7 @@ export interface AdvisorySink {
 }
 
 /** What a document turned out to be, read from its content (never from its name alone). */
-export type DocumentKind = 'osv-record' | 'osv-list' | 'osv-api' | 'debian-tracker' | 'alpine-secdb';
+export type DocumentKind = 'osv-record' | 'osv-list' | 'osv-api' | 'debian-tracker' | 'alpine-secdb' | 'wpsecadv' | 'wordfence';
 
 /**
  * Nesting deeper than this (brackets in JSON) is refused before parsing: real advisories nest
@@ -101,7 +102,9 @@ export function parseDocumentText(text: string, name: string): { value: unknown 
 
 /** What the parsed value is. Null when it is none of the formats read here. */
 export function detectKind(value: unknown): DocumentKind | null {
+  if (isWpsecadvDocument(value)) return 'wpsecadv';
   if (Array.isArray(value)) return 'osv-list';
+  if (isWordfenceDocument(value)) return 'wordfence';
   if (!isPlainObject(value)) return null;
   if (typeof value.id === 'string') return 'osv-record';
   if (Array.isArray(value.vulns)) return 'osv-api';
@@ -210,6 +213,13 @@ export function readAdvisoryDocument(
       for (const item of list) emitRecord(item, origin, counting);
       break;
     }
+    case 'wpsecadv':
+    case 'wordfence': {
+      const converted = counts.kind === 'wpsecadv' ? wpsecadvToOsv(value, origin, name) : wordfenceToOsv(value, origin);
+      for (const rec of converted.records) counting.record(rec, origin);
+      for (const p of converted.problems) direct(p);
+      break;
+    }
     case 'debian-tracker':
     case 'alpine-secdb': {
       const converted =
@@ -222,7 +232,11 @@ export function readAdvisoryDocument(
       break;
     }
     default:
-      problem({ origin, recordId: null, reason: 'not an OSV record, OSV list, osv.dev answer, Debian tracker or Alpine secdb document' });
+      problem({
+        origin,
+        recordId: null,
+        reason: 'not an OSV record, OSV list, osv.dev answer, Debian tracker, Alpine secdb or WordPress (Wordfence) document',
+      });
   }
   gate.finish();
   return counts;

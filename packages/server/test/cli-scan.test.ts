@@ -229,6 +229,35 @@ describe('root filesystems', () => {
   });
 });
 
+describe('WordPress sites', () => {
+  async function site(name: string, akismet: string): Promise<string> {
+    const root = join(work, name);
+    await mkdir(join(root, 'wp-includes'), { recursive: true });
+    await mkdir(join(root, 'wp-content/plugins/akismet'), { recursive: true });
+    await writeFile(join(root, 'wp-includes/version.php'), "<?php\n$wp_version = '6.9';\n");
+    await writeFile(join(root, 'wp-content/plugins/akismet/akismet.php'), `<?php\n/*\nPlugin Name: Akismet\nVersion: ${akismet}\n*/\n`);
+    return root;
+  }
+  const WORDFENCE = advisoryArgs([`${FIXTURES}wordpress/wpsecadv-wordfence-derived-31-files.zip`]);
+
+  it('a WordPress root is matched against the Wordfence-derived feed, plugin by plugin', async () => {
+    const run = await vigilScan([await site('wp-old', '2.0.1'), '--format', 'json', ...WORDFENCE]);
+    expect(run.code).toBe(0);
+    const doc = json(run.stdout);
+    expect(doc.sources[0]).toMatchObject({ type: 'wordpress', ecosystem: 'WordPress', packages: 2 });
+    const akismet = doc.findings.filter((f) => f.package === 'plugin/akismet');
+    // "Akismet <= 2.0.1": the last affected version itself is reported.
+    expect(akismet.find((f) => f.id === 'WF-e69122ed-8f18-4f2d-ba77-7538c7b6de6d')?.match).toBe(
+      'WF-e69122ed-8f18-4f2d-ba77-7538c7b6de6d WordPress plugin/akismet: introduced 0, last affected 2.0.1; 2.0.1 <= 2.0.1',
+    );
+  });
+
+  it('one version above the last affected one is not reported', async () => {
+    const doc = json((await vigilScan([await site('wp-newer', '2.0.2'), '--format', 'json', ...WORDFENCE])).stdout);
+    expect(doc.findings.some((f) => f.id === 'WF-e69122ed-8f18-4f2d-ba77-7538c7b6de6d')).toBe(false);
+  });
+});
+
 describe('rpm lists without epochs', () => {
   it('compare as if the installed epoch were the advisory’s, and say so', async () => {
     const list = join(work, 'rpm-qa.txt');

@@ -94,7 +94,7 @@ function program(): Command {
     .argument('<paths...>', 'dpkg status, apk installed, rpm -qa output, lockfiles, pom.xml, SBOMs, or directories to walk')
     .option(
       '--advisories <path>',
-      'OSV all.zip, a directory of OSV JSON/YAML, one OSV file, a Debian tracker or Alpine secdb file (repeatable)',
+      'OSV all.zip, a directory of OSV JSON/YAML, one OSV file, a Debian tracker, Alpine secdb or WordPress (Wordfence) feed (repeatable)',
       collect,
     )
     .option(

@@ -1,6 +1,10 @@
 export { type AdvisoryProblem, AdvisorySourceError } from './advisories/model.ts';
 export { readAdvisories } from './advisories/reader.ts';
 export { ACCEPTED_DISTRO_FORMS, DistroOptionError, parseDistroOption } from './distro/ecosystem.ts';
+export { type EpssSummary, readEpss } from './feeds/epss.ts';
+export { FeedError, type FeedProblem } from './feeds/input.ts';
+export { type KevCatalog, type KevEntry, readKev } from './feeds/kev.ts';
+export { type NvdCve, type NvdCvss, NvdError, preferredCvss, readNvd } from './feeds/nvd.ts';
 export { parseApkInstalled } from './inventory/apk-installed.ts';
 export { parseCargoLock } from './inventory/cargo-lock.ts';
 export { parseComposerLock } from './inventory/composer-lock.ts';

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -219,6 +219,18 @@ describe('root filesystems', () => {
     const cve = doc.findings.filter((f) => f.id === 'CVE-2017-16544');
     expect(cve.map((f) => f.package).sort()).toEqual(['busybox', 'ssl_client']);
     expect(cve[1]).toMatchObject({ source_package: 'busybox', fixed_version: '1.27.2-r4', fix_state: 'fixed' });
+  });
+
+  it('a huge os-release is read only as far as it matters', async () => {
+    const root = await alpineRoot('alpine-huge-os-release', '3.7.3');
+    await rm(join(root, 'etc/os-release'));
+    await writeFile(join(root, 'etc/os-release'), 'ID=alpine\nVERSION_ID=3.7.3\n');
+    // Sparse: 3 GiB on paper, nothing on disk.
+    await truncate(join(root, 'etc/os-release'), 3 * 1024 * 1024 * 1024);
+    const run = await vigilScan([root, '--format', 'json', ...advisoryArgs([`${FIXTURES}secdb/alpine`])]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code).toBe(0);
+    expect(json(run.stdout).sources[0]?.ecosystem).toBe('Alpine:v3.7');
   });
 
   it('the same packages on another Alpine branch match nothing from v3.7', async () => {

@@ -67,6 +67,19 @@ describe('a large Debian tracker is read member by member', () => {
     expect(trackerMembers(`${text.slice(0, -1)},`, undefined)).toBeNull();
   });
 
+  it('a broken member is a problem naming its source package; the others still convert', () => {
+    const broken = `${text.slice(0, -1)},"bash":{"CVE-2099-0001":{"releases":{]}}}`;
+    const records: OsvRecord[] = [];
+    const problems: string[] = [];
+    const counts = readAdvisoryDocument(broken, 't.json', 't.json', {
+      record: (r) => records.push(r),
+      problem: (p) => problems.push(p.reason),
+    });
+    expect(counts.kind).toBe('debian-tracker');
+    expect(records.length).toBeGreaterThan(0);
+    expect(problems).toContainEqual(expect.stringMatching(/^source package "bash": invalid JSON/));
+  });
+
   it('converts only the source packages wanted', () => {
     const records = load((ecosystem, name) => ecosystem === 'Debian' && name === 'librsync');
     expect(records.length).toBeGreaterThan(0);

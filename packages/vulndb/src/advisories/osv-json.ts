@@ -169,10 +169,18 @@ export function readAdvisoryDocument(
     counts.skipped = true;
     return counts;
   }
-  const tracker = trackerMembers(text, wantPackage);
+  const broken: AdvisoryProblem[] = [];
+  const tracker = trackerMembers(text, wantPackage, (key, reason) =>
+    broken.push({
+      origin,
+      recordId: null,
+      reason: `source package ${JSON.stringify(key.slice(0, 80))}: invalid JSON (${reason}), skipped`,
+    }),
+  );
   if (tracker) {
     counts.kind = 'debian-tracker';
     const converted = debianTrackerEntriesToOsv(tracker, origin);
+    converted.problems.unshift(...broken.slice(0, 50));
     for (const rec of converted.records) {
       counts.records++;
       sink.record(rec, origin);
@@ -260,7 +268,11 @@ const STREAM_TRACKER_BYTES = 4 * 1024 * 1024;
  * only for the packages wanted; null when the text is not one (then it is parsed whole, which
  * also reports any syntax error).
  */
-export function trackerMembers(text: string, want: PackageFilter | undefined): Iterable<[string, unknown]> | null {
+export function trackerMembers(
+  text: string,
+  want: PackageFilter | undefined,
+  onBroken: (key: string, reason: string) => void = () => {},
+): Iterable<[string, unknown]> | null {
   if (text.length < STREAM_TRACKER_BYTES || nestingExceeds(text, MAX_NESTING)) return null;
   let first: { key: string; value: unknown } | undefined;
   try {
@@ -278,7 +290,15 @@ export function trackerMembers(text: string, want: PackageFilter | undefined): I
   return (function* () {
     for (const member of jsonMembers(text)) {
       if (want && !want('Debian', member.key)) continue;
-      yield [member.key, JSON.parse(text.slice(member.start, member.end)) as unknown] as [string, unknown];
+      let value: unknown;
+      try {
+        value = JSON.parse(text.slice(member.start, member.end));
+      } catch (error) {
+        // The split balances brackets only; a member can still be broken inside.
+        onBroken(member.key, error instanceof Error ? error.message : String(error));
+        continue;
+      }
+      yield [member.key, value] as [string, unknown];
     }
   })();
 }

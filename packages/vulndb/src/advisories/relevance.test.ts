@@ -19,6 +19,30 @@ describe('documentFilterFor', () => {
     expect(ubuntu('{"affected":[{"package":{"ecosystem":"Ubuntu-like"}}]}')).toBe(false);
   });
 
+  it.each([
+    [
+      'JSON, a line break before the colon',
+      '{"affected":[{"package":{"ecosystem"\n:"npm","name":"lodash"}},{"package":{"ecosystem":"Go"}}]}',
+    ],
+    ['JSON, an escape in the value', '{"affected":[{"package":{"ecosystem":"\\tnpm"}},{"package":{"ecosystem":"Go"}}]}'],
+    ['JSON, an escape after the name', '{"affected":[{"package":{"ecosystem":"npm\\n"}},{"package":{"ecosystem":"Go"}}]}'],
+    ['YAML, a comment before the value', 'affected:\n- package:\n    ecosystem: # c\n      npm\n- package:\n    ecosystem: Go\n'],
+    ['YAML, a line continuation', 'affected:\n- package:\n    ecosystem: "n\\\n      pm"\n- package:\n    ecosystem: Go\n'],
+    ['YAML, an escaped space', 'affected:\n- package:\n    ecosystem: "\\_npm"\n- package:\n    ecosystem: Go\n'],
+    ['YAML, an explicit key', 'affected:\n- package:\n    ? ecosystem\n    : npm\n- package:\n    ecosystem: Go\n'],
+  ])('parses an npm entry written unusually: %s', (_name, text) => {
+    expect(documentFilterFor(['npm'])(text)).toBe(true);
+  });
+
+  it('prose saying "ecosystem:" in a distribution or WordPress feed does not hide the feed', () => {
+    const tracker =
+      '{"bash":{"CVE-2099-1":{"description":"the plugin ecosystem: attackers, distroversion","releases":{"bookworm":{"status":"open","urgency":"high"}}}}}';
+    expect(documentFilterFor(['Debian:12'])(tracker)).toBe(true);
+    const wordpress = '[{"advisoryId":"WPSECADV/WF/x/akismet","title":"WordPress core ecosystem: XSS","affectedVersions":"<1.0"}]';
+    expect(documentFilterFor(['WordPress'])(wordpress)).toBe(true);
+    expect(documentFilterFor(['npm'])(wordpress)).toBe(false);
+  });
+
   it('parses whatever it cannot read with certainty', () => {
     // No ecosystem key at all: a Debian tracker, an Alpine secdb, or broken input to report.
     expect(ubuntu('{"apparmor":{"CVE-2016-1585":{"releases":{}}}}')).toBe(true);

@@ -16,6 +16,12 @@ export interface Finding {
   version: string;
   id: string;
   aliases: string[];
+  /**
+   * The ids and aliases of the records folded into this finding: what it *is*. `aliases` also
+   * lists CVEs a distribution advisory only names (Ubuntu's upstream, AlmaLinux's related), which
+   * it fixes together but which are other vulnerabilities.
+   */
+  recordIds?: string[];
   fixedVersion: string | null;
   fixState: FixState;
   severity: Severity;

@@ -56,12 +56,13 @@ export function foldHits(hits: Hit[]): Omit<Finding, 'locations'>[] {
 function foldGroup(group: Hit[]): Omit<Finding, 'locations'> {
   const ordered = [...group].sort((a, b) => idPreference(a.record.id, b.record.id));
   const primary = ordered[0] as Hit;
-  const ids = new Set<string>();
+  const recordIds = new Set<string>();
   for (const hit of group) {
-    ids.add(hit.record.id);
-    for (const alias of hit.record.aliases ?? []) ids.add(alias);
-    for (const cve of namedCves(hit.record, isOsEcosystem(hit.ecosystem))) ids.add(cve);
+    recordIds.add(hit.record.id);
+    for (const alias of hit.record.aliases ?? []) recordIds.add(alias);
   }
+  const ids = new Set(recordIds);
+  for (const hit of group) for (const cve of namedCves(hit.record, isOsEcosystem(hit.ecosystem))) ids.add(cve);
   ids.delete(primary.record.id);
 
   const cmp = comparatorFor(primary.ecosystem);
@@ -78,6 +79,7 @@ function foldGroup(group: Hit[]): Omit<Finding, 'locations'> {
     version: primary.version,
     id: primary.record.id,
     aliases: [...ids].sort(),
+    recordIds: [...recordIds].sort(),
     fixedVersion,
     fixState: foldFixState(group),
     severity: worst.severity,

@@ -137,6 +137,47 @@ describe('matchPackages', () => {
     ]);
   });
 
+  it('an unreadable range does not hide the versions list of its entry', () => {
+    const r = record({
+      id: 'PYSEC-9',
+      affected: [
+        {
+          package: { ecosystem: 'PyPI', name: 'x' },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: 'not a version!' }] }],
+          versions: ['1.0', '1.1'],
+        },
+      ],
+    });
+    const out = matchPackages([{ ecosystem: 'PyPI', name: 'x', version: '1.1' }], indexOf(r));
+    expect(out.findings.map((f) => f.id)).toEqual(['PYSEC-9']);
+    expect(out.warnings).toEqual([expect.stringMatching(/PYSEC-9.*that range was not evaluated for x 1\.1$/)]);
+  });
+
+  it('an rpm version without epoch meets a versions list with the advisory epoch too', () => {
+    const r = record({
+      id: 'ALSA-1',
+      affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'grub2-tools' }, versions: ['1:2.06-20.el9'] }],
+    });
+    const pkg: InstalledPackage = { ecosystem: 'AlmaLinux', name: 'grub2-tools', version: '2.06-20.el9', epochKnown: false };
+    const { findings } = matchPackages([pkg], indexOf(r), { osEcosystem: 'AlmaLinux:9' });
+    expect(findings[0]?.match).toMatch(
+      /listed among affected versions \(1:2\.06-20\.el9 = 2\.06-20\.el9\).*epoch not in the inventory: taken as the advisory's \(1\)/,
+    );
+  });
+
+  it('rates by the CVSS base score: temporal metrics do not lower it, an incomplete vector is not scored', () => {
+    const r = record({
+      id: 'GO-1',
+      severity: [
+        { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O/RC:U' },
+        { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L' },
+      ],
+      affected: [affected('Go', 'example.com/m', [{ introduced: '0' }, { fixed: '1.2.0' }])],
+    });
+    const { findings } = matchPackages([{ ecosystem: 'Go', name: 'example.com/m', version: '1.0.0' }], indexOf(r));
+    expect(findings[0]).toMatchObject({ severity: 'CRITICAL', cvss: { version: '3.1', score: 9.8 } });
+  });
+
   it('one finding per package and version, with every place it was found', () => {
     const r = record({ id: 'D-1', affected: [affected('npm', 'd', [{ introduced: '0' }, { fixed: '2.0.0' }])] });
     const { findings } = matchPackages(

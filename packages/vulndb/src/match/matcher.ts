@@ -116,7 +116,9 @@ function matchOne(pkg: InstalledPackage, context: EcosystemContext, index: Advis
   for (const key of keys) {
     for (const entry of index.lookup(key, name)) {
       try {
-        const hit = evaluateEntry(entry, version, cmp, unknownEpoch);
+        const warn = (error: InvalidVersionError) =>
+          warnings.push(`${entry.origin} (${entry.record.id}): ${error.message}; that range was not evaluated for ${pkg.name} ${version}`);
+        const hit = evaluateEntry(entry, version, cmp, unknownEpoch, warn);
         if (!hit) continue;
         const notes: string[] = [];
         if (bySource && (lookupName !== pkg.name || version !== pkg.version)) {
@@ -156,22 +158,32 @@ function evaluateEntry(
   version: string,
   ecosystemCmp: VersionComparator,
   unknownEpoch: boolean,
+  warn: (error: InvalidVersionError) => void,
 ): EntryVerdict | null {
   const { affected } = entry;
   const vendorState = vendorFixState(affected);
   const epochs = new Set<string>();
+  const listCmp = unknownEpoch ? assumingAdvisoryEpoch(ecosystemCmp, version, epochs) : ecosystemCmp;
   for (const range of affected.ranges ?? []) {
     if (range.type === 'GIT') continue;
     let cmp = range.type === 'SEMVER' && !isSemverFamily(ecosystemCmp) ? semverComparator : ecosystemCmp;
     if (unknownEpoch) cmp = assumingAdvisoryEpoch(cmp, version, epochs);
-    const verdict = evaluateRange(range as Range, version, cmp);
+    let verdict: ReturnType<typeof evaluateRange>;
+    try {
+      verdict = evaluateRange(range as Range, version, cmp);
+    } catch (error) {
+      // One unreadable range: reported, and the entry's other ranges and versions list still count.
+      if (!(error instanceof InvalidVersionError)) throw error;
+      warn(error);
+      continue;
+    }
     if (!verdict.affected) continue;
     // No fix event at all means the advisory knows of no fixed version; `last_affected` only says
     // where the known damage stops, not that a fix exists.
     const fixState: FixState = verdict.fixed ? 'fixed' : (vendorState ?? (verdict.bound === 'open' ? 'not_fixed' : 'unknown'));
     return { explanation: verdict.explanation, fixed: verdict.fixed, fixState, epochNote: epochNote(epochs) };
   }
-  const listed = listedVersion(affected, version, ecosystemCmp);
+  const listed = listedVersion(affected, version, listCmp);
   if (listed !== null) {
     return {
       explanation: `listed among affected versions (${listed === version ? version : `${listed} = ${version}`})`,

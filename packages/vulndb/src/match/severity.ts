@@ -1,5 +1,5 @@
-import cvssCalculator from 'ae-cvss-calculator';
 import type { OsvAffected, OsvRecord } from '../osv/model.ts';
+import { cvssBaseScore } from './cvss.ts';
 
 export const SEVERITIES = ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -113,39 +113,27 @@ function collectVectors(record: OsvRecord, affected: OsvAffected): string[] {
   return entries.filter((e) => e.type.toUpperCase().startsWith('CVSS_')).map((e) => e.score.trim());
 }
 
-const { fromVector } = cvssCalculator as unknown as {
-  fromVector(vector: string): { calculateScores(): { base?: number; overall?: number } } | null;
-};
-
-/** The vector of the newest CVSS version present, the highest-scoring one among its kind. */
+/**
+ * The vector of the newest CVSS version present that can be scored, the highest-scoring one of
+ * its kind. Scores are base scores (temporal or environmental metrics in a vector do not lower
+ * them), and a vector missing base metrics is not scored rather than scored as 0.
+ */
 function bestCvss(vectors: string[]): Cvss | null {
   let best: Cvss | null = null;
   for (const vector of new Set(vectors)) {
     const version = /^CVSS:(\d\.\d)\//.exec(vector)?.[1] ?? (/^AV:[LAN]\/AC:/.test(vector) ? '2.0' : null);
-    if (version === null) continue;
-    const candidate: Cvss = { version, score: scoreOf(vector), vector };
-    if (
-      best === null ||
-      candidate.version > best.version ||
-      (candidate.version === best.version && (candidate.score ?? -1) > (best.score ?? -1))
-    ) {
-      best = candidate;
-    }
+    if (version !== '2.0' && version !== '3.0' && version !== '3.1' && version !== '4.0') continue;
+    const scored = cvssBaseScore(vector, version);
+    const candidate: Cvss = { version, score: 'score' in scored ? scored.score : null, vector };
+    if (best === null || better(candidate, best)) best = candidate;
   }
   return best;
 }
 
-function scoreOf(vector: string): number | null {
-  if (vector.length > 512) return null;
-  try {
-    const parsed = fromVector(vector.startsWith('AV:') ? `CVSS:2.0/${vector}` : vector) ?? fromVector(vector);
-    const scores = parsed?.calculateScores();
-    const score = scores?.overall ?? scores?.base;
-    return typeof score === 'number' && Number.isFinite(score) && score >= 0 && score <= 10 ? score : null;
-  } catch {
-    // The library throws on some malformed vectors; an unreadable vector just has no score.
-    return null;
-  }
+function better(a: Cvss, b: Cvss): boolean {
+  if ((a.score === null) !== (b.score === null)) return a.score !== null;
+  if (a.version !== b.version) return a.version > b.version;
+  return (a.score ?? -1) > (b.score ?? -1);
 }
 
 /** FIRST's qualitative rating scales (CVSS 3.x and 4.0 share one; 2.0 has no CRITICAL). */

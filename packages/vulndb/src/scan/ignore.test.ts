@@ -76,6 +76,30 @@ describe('applyIgnores', () => {
     expect(dayAfter.expired.map((r) => r.id)).toEqual(['CVE-2021-3156', 'USN-9']);
   });
 
+  it('accepting one CVE a USN fixes does not hide the others it fixes; accepting all of them does', () => {
+    const usn = { ...finding('USN-4705-1', ['CVE-2021-23239', 'CVE-2021-3156']), recordIds: ['USN-4705-1'] };
+    const one = [{ id: 'CVE-2021-23239', reason: 'low risk here', expires: '2030-01-01', package: 'sudo' }];
+    expect(applyIgnores([usn], one, '2026-06-01').kept).toEqual([usn]);
+    const both = [...one, { id: 'CVE-2021-3156', reason: 'sudo not setuid', expires: '2030-01-01' }];
+    expect(applyIgnores([usn], both, '2026-06-01').ignored.map((i) => i.finding.id)).toEqual(['USN-4705-1']);
+    // The record's own alias is its identity: one rule is enough.
+    const ghsa = { ...finding('GHSA-x', ['CVE-2019-10744']), recordIds: ['CVE-2019-10744', 'GHSA-x'] };
+    expect(
+      applyIgnores(
+        [ghsa],
+        one.map((r) => ({ ...r, id: 'CVE-2019-10744', package: undefined })),
+        '2026-06-01',
+      ).kept,
+    ).toEqual([]);
+  });
+
+  it('package names compare as the ecosystem compares them', () => {
+    const django = { ...finding('PYSEC-1'), ecosystem: 'PyPI', package: 'django', sourcePackage: null };
+    expect(applyIgnores([django], [{ id: 'PYSEC-1', reason: 'r', expires: '2030-01-01', package: 'Django' }], '2026-06-01').kept).toEqual(
+      [],
+    );
+  });
+
   it('an entry for one package leaves the others', () => {
     const out = applyIgnores([finding('USN-8', [], 'sudo'), finding('USN-8', [], 'sudo-ldap')], rules, '2026-06-01');
     expect(out.ignored.map((i) => i.finding.package)).toEqual(['sudo-ldap']);

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { normaliseName } from '../match/ecosystems.ts';
 import type { Finding } from '../match/finding.ts';
 
 /**
@@ -73,20 +74,38 @@ export interface IgnoreOutcome {
   expired: IgnoreRule[];
 }
 
-/** Applies the rules on `today` (YYYY-MM-DD, UTC): an entry applies through its expiry day. */
+/**
+ * Applies the rules on `today` (YYYY-MM-DD, UTC): an entry applies through its expiry day. A rule
+ * names what a finding is (its id, or an alias of a record folded into it). A distribution
+ * advisory that also fixes other CVEs (a USN's upstream list) is dropped only when every one of
+ * them is accepted: accepting one CVE must not hide another that the same update fixes.
+ */
 export function applyIgnores(findings: readonly Finding[], rules: readonly IgnoreRule[], today: string): IgnoreOutcome {
   const active = rules.filter((r) => r.expires >= today);
   const expired = rules.filter((r) => r.expires < today);
   const kept: Finding[] = [];
   const ignored: IgnoreOutcome['ignored'] = [];
   for (const finding of findings) {
-    const rule = active.find(
-      (r) =>
-        (r.id === finding.id || finding.aliases.includes(r.id)) &&
-        (r.package === undefined || r.package === finding.package || r.package === finding.sourcePackage),
-    );
+    const forPackage = active.filter((r) => r.package === undefined || samePackage(finding, r.package));
+    const identity = new Set(finding.recordIds ?? [finding.id, ...finding.aliases]);
+    identity.add(finding.id);
+    const named = finding.aliases.filter((a) => !identity.has(a));
+    const rule =
+      forPackage.find((r) => identity.has(r.id)) ??
+      (named.length > 0 && named.every((id) => forPackage.some((r) => r.id === id))
+        ? forPackage.find((r) => named.includes(r.id))
+        : undefined);
     if (rule) ignored.push({ finding, rule });
     else kept.push(finding);
   }
   return { kept, ignored, expired };
+}
+
+/** The binary or source package, as the ecosystem compares names (PyPI `Django` is `django`). */
+function samePackage(finding: Finding, name: string): boolean {
+  const wanted = normaliseName(finding.ecosystem, name);
+  return (
+    wanted === normaliseName(finding.ecosystem, finding.package) ||
+    (finding.sourcePackage !== null && wanted === normaliseName(finding.ecosystem, finding.sourcePackage))
+  );
 }

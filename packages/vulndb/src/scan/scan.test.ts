@@ -41,4 +41,9 @@ describe('what a scan needs from the advisories', () => {
     expect(wanted('Debian:12', 'sudo')).toBe(false);
     expect(wanted('PyPI', 'lodash')).toBe(false);
   });
+
+  it('OS packages count under the release they are matched against (a Red Hat rpm on AlmaLinux)', () => {
+    const sbom = [source([{ ecosystem: 'Red Hat', name: 'oci-umount', version: '2:2.3.0-1' }], 'AlmaLinux:8')];
+    expect(installedNamesOf(sbom)('AlmaLinux:8', 'oci-umount')).toBe(true);
+  });
 });

@@ -67,8 +67,10 @@ export function installedNamesOf(sources: readonly InventorySource[]): (ecosyste
   };
   for (const source of sources) {
     for (const pkg of source.packages) {
-      add(pkg.ecosystem, pkg.name);
-      if (pkg.source) add(pkg.ecosystem, pkg.source.name);
+      // An OS package is matched against its system's release (a Red Hat rpm on AlmaLinux).
+      const ecosystem = isOsEcosystem(pkg.ecosystem) ? (source.osEcosystem ?? pkg.ecosystem) : pkg.ecosystem;
+      add(ecosystem, pkg.name);
+      if (pkg.source) add(ecosystem, pkg.source.name);
     }
   }
   return (ecosystem, name) => byBase.get(baseOf(ecosystem))?.has(normaliseName(ecosystem, name)) ?? false;

@@ -1,12 +1,12 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeDistroEcosystem } from '../distro/ecosystem.ts';
 import { parseOsRelease } from '../distro/os-release.ts';
 import { readWordPressRoot } from '../inventory/wordpress.ts';
 import { formatByName, formatOfType } from './formats.ts';
 import { type CollectOptions, type InventorySource, inventoryFromText, languageSource, readInventory } from './inventories.ts';
-import { MAX_INVENTORY_BYTES, readInventoryText, ScanInputError } from './read-file.ts';
+import { MAX_INVENTORY_BYTES, readHead, readInventoryText, ScanInputError } from './read-file.ts';
 import { dirInRoot, fileInRoot } from './root-fs.ts';
 
 /** Never worth descending into: installed copies of dependencies, VCS data, caches. */
@@ -33,6 +33,8 @@ export async function walkDirectory(dir: string, options: CollectOptions): Promi
     try {
       entries = await readdir(join(dir, rel), { withFileTypes: true });
     } catch (error) {
+      // The directory named on the command line must be readable; one below it is a warning.
+      if (rel === '') throw new ScanInputError(dir, `not readable: ${(error as Error).message}`);
       sources.push(problemSource(join(dir, rel), `not readable: ${(error as Error).message}`));
       continue;
     }
@@ -51,6 +53,7 @@ export async function walkDirectory(dir: string, options: CollectOptions): Promi
       if (entry.isDirectory()) {
         if (SKIPPED_DIRS.has(entry.name) || (depth === 0 && rootEcosystem !== undefined && PSEUDO_FS.has(entry.name))) continue;
         if (depth + 1 < MAX_WALK_DEPTH) subdirs.push(childRel);
+        else sources.push(problemSource(join(dir, childRel), `deeper than ${MAX_WALK_DEPTH} levels: not walked`));
         continue;
       }
       if (!entry.isFile()) continue;
@@ -100,7 +103,7 @@ async function readRootFilesystem(dir: string, options: CollectOptions): Promise
   let rootEcosystem: { ecosystem: string; evidence: string } | null = null;
   const osRelease = (await fileInRoot(dir, 'etc/os-release')) ?? (await fileInRoot(dir, 'usr/lib/os-release'));
   if (osRelease) {
-    const fields = parseOsRelease((await readFile(osRelease, 'utf8')).slice(0, 64 * 1024));
+    const fields = parseOsRelease(await readHead(osRelease, 64 * 1024));
     const answer = describeDistroEcosystem({
       id: fields.ID ?? '',
       versionId: fields.VERSION_ID,
@@ -144,7 +147,10 @@ async function readStatusD(
   options: CollectOptions,
   rootEcosystem: { ecosystem: string; evidence: string } | null,
 ): Promise<InventorySource> {
-  const names = (await readdir(host, { withFileTypes: true }))
+  const entries = await readdir(host, { withFileTypes: true }).catch((error: Error) => {
+    throw new ScanInputError(shown, `not readable: ${error.message}`);
+  });
+  const names = entries
     .filter((e) => e.isFile() && !e.name.endsWith('.md5sums'))
     .map((e) => e.name)
     .sort();

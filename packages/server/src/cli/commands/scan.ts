@@ -159,7 +159,7 @@ class WarningPrinter {
   private push(line: string): void {
     // Messages quote input files: terminal escape sequences in them must not reach the terminal.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: neutralising control characters is the point
-    const visible = line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    const visible = line.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
     if (this.lines.length < MAX_WARNING_LINES) this.lines.push(visible.length > 400 ? `${visible.slice(0, 399)}…` : visible);
     else this.dropped++;
   }

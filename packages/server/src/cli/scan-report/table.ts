@@ -78,6 +78,8 @@ function fit(line: string): string {
 }
 
 function printable(text: string): string {
+  // Control characters (terminal escapes) and bidirectional overrides (text that reads other
+  // than it is) from scanned data are made visible.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: neutralising terminal escapes is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 }

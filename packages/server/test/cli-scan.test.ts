@@ -327,6 +327,17 @@ describe('bad input', () => {
     expect(run.stderr).toMatch(/advisories\.json: not an OSV record/);
   });
 
+  it('an advisory directory in which nothing can be read is exit 2 naming it', async () => {
+    const dir = join(work, 'all-broken');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'a.json'), '{ not json');
+    await writeFile(join(dir, 'b.yaml'), 'id: [unclosed');
+    const run = await vigilScan([NODEGOAT, '--advisories', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/all-broken: no advisory could be read \(2 problems, reported above\)/);
+    expect(run.stderr).toMatch(/advisory skipped: .*a\.json: invalid JSON/);
+  });
+
   it('a zip bomb among the advisories is exit 2 naming the archive and entry', async () => {
     const bomb = join(work, 'bomb.zip');
     await writeFile(bomb, zipWithOneEntry('npm/GHSA-bomb.json', Buffer.alloc(50 * 1024 * 1024, 0x20)));

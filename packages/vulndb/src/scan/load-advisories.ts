@@ -1,4 +1,4 @@
-import type { AdvisoryProblem } from '../advisories/model.ts';
+import { type AdvisoryProblem, AdvisorySourceError } from '../advisories/model.ts';
 import { readAdvisories } from '../advisories/reader.ts';
 import { AdvisoryIndex } from '../match/advisory-index.ts';
 
@@ -23,6 +23,7 @@ export async function loadAdvisories(
   const index = new AdvisoryIndex();
   let records = 0;
   let problems = 0;
+  let skipped = 0;
   for (const path of paths) {
     const ecosystems = options.ecosystems ? [...options.ecosystems] : undefined;
     const want = options.wantPackage;
@@ -38,6 +39,12 @@ export async function loadAdvisories(
     );
     records += result.records;
     problems += result.problems;
+    skipped += result.skipped;
+  }
+  // Sources that yielded nothing but problems are unusable: a scan against them would look clean.
+  // (One broken source beside good ones is reported, and the rest load.)
+  if (records === 0 && problems > 0 && skipped === 0) {
+    throw new AdvisorySourceError(paths.join(', '), `no advisory could be read (${problems} problems, reported above)`);
   }
   return { index, records, problems };
 }

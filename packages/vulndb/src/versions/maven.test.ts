@@ -82,17 +82,30 @@ describe('maven comparator', () => {
     fc.assert(fc.property(spellings, spellings, (a, b) => c.compare(a, b) === 0));
   });
 
-  it('is a total order on generated versions (reflexive, antisymmetric, transitive)', () => {
+  // Real Maven's ComparableVersion is not transitive once `-` sublists, letter-digit transitions
+  // or unknown qualifiers mix (cycles below, each pair checked against Maven with refcmp.sh). Vigil
+  // follows Maven there, so the order laws are checked where Maven's order is total: versions
+  // starting with a number, of numbers and known qualifiers joined by '.' (400,000 generated
+  // cases found no cycle there).
+  it('is a total order on dotted versions of numbers and known qualifiers (reflexive, antisymmetric, transitive)', () => {
     const part = fc.oneof(
       fc.nat({ max: 12 }).map(String),
-      fc.constantFrom('alpha', 'a', 'b', 'm', 'beta', 'rc', 'cr', 'snapshot', 'ga', 'final', 'sp', 'foo', 'RC', ''),
+      fc.constantFrom('alpha', 'a', 'b', 'm', 'beta', 'rc', 'cr', 'snapshot', 'ga', 'final', 'sp', 'RC'),
       fc.bigInt({ min: 0n, max: 10n ** 25n }).map(String),
     );
     const version = fc
-      .array(fc.tuple(fc.constantFrom('.', '-', ''), part), { minLength: 1, maxLength: 6 })
-      .map((parts) => parts.map(([sep, p], i) => (i === 0 ? p : sep + p)).join(''))
-      .filter((v) => v !== '');
+      .tuple(fc.nat({ max: 12 }), fc.array(part, { maxLength: 5 }))
+      .map(([first, rest]) => [String(first), ...rest].join('.'));
     checkOrderLaws(c, version);
+  });
+
+  it.each([
+    ['0.alpha', 'foo.0', 'ga'],
+    ['1', '1-alpha.0', '1.foo.0'],
+    ['3alpha.0', '3.m.alpha', '3'],
+    ['12.b.0', '12', '12-alpha.0'],
+  ])('agrees with real Maven where Maven itself is not transitive: %s > %s > %s, which is above the first', (x, y, z) => {
+    expect([c.compare(x, y), c.compare(y, z), c.compare(z, x)]).toEqual([1, 1, 1]);
   });
 
   it('rejects only the empty string (Maven orders any other string)', () => {

@@ -97,3 +97,19 @@ export function expectNoFailures(result: VectorResult): void {
   expect(result.total).toBeGreaterThan(0);
   expect(result.failures).toEqual([]);
 }
+
+/**
+ * CPU milliseconds of the fastest of three runs (the first also warms the JIT). CPU time and the
+ * minimum keep the bound about the algorithm, not about other processes on a busy machine; a
+ * super-linear blow-up still shows in every run.
+ */
+export function cpuMillis(run: () => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const start = process.cpuUsage();
+    run();
+    const used = process.cpuUsage(start);
+    best = Math.min(best, (used.user + used.system) / 1000);
+  }
+  return best;
+}

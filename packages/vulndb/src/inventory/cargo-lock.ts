@@ -1,4 +1,4 @@
-import { isRecord, own, parseTomlText, show, Warnings } from './lockfile-common.ts';
+import { isRecord, own, packageTables, parseTomlText, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
 
 const CRATES_IO = new Set(['registry+https://github.com/rust-lang/crates.io-index', 'sparse+https://index.crates.io/']);
@@ -25,13 +25,7 @@ export function parseCargoLock(text: string, file: string): ParsedInventory {
   if (!Array.isArray(list)) throw new InventoryParseError(file, 'not a Cargo.lock: `package` is not an array of tables');
   const warnings = new Warnings();
   const packages: InstalledPackage[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const location = `package[${i}]`;
-    const entry: unknown = list[i];
-    if (!isRecord(entry)) {
-      warnings.add(`${location}: not a table, skipped`);
-      continue;
-    }
+  for (const { entry, location } of packageTables(list, warnings)) {
     const name = own(entry, 'name');
     if (typeof name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(name)) {
       warnings.add(`${location}: not a crate name ${show(name)}, skipped`);

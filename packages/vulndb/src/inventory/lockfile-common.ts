@@ -2,6 +2,8 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { InventoryParseError } from './model.ts';
 
 /** One warning list for every parser: lockfiles share the line parsers' cap. */
+import type { Warnings } from './text.ts';
+
 export { MAX_WARNINGS, Warnings } from './text.ts';
 
 /**
@@ -62,5 +64,18 @@ export function parseTomlText(text: string, file: string, what: string): Record<
   } catch (error) {
     const reason = error instanceof TomlError ? error.message.split('\n')[0] : String(error);
     throw new InventoryParseError(file, `not valid TOML, expected ${what}: ${reason}`);
+  }
+}
+
+/**
+ * The `[[package]]` tables of a TOML lockfile (Cargo.lock, poetry.lock, uv.lock), each with its
+ * location `package[i]`; an element that is not a table is a warning and is passed over.
+ */
+export function* packageTables(list: unknown[], warnings: Warnings): Generator<{ entry: Record<string, unknown>; location: string }> {
+  for (let i = 0; i < list.length; i++) {
+    const location = `package[${i}]`;
+    const entry: unknown = list[i];
+    if (isRecord(entry)) yield { entry, location };
+    else warnings.add(`${location}: not a table, skipped`);
   }
 }

@@ -1,4 +1,4 @@
-import { isRecord, own, parseTomlText, pep503, show, Warnings } from './lockfile-common.ts';
+import { isRecord, own, packageTables, parseTomlText, pep503, show, Warnings } from './lockfile-common.ts';
 import { type InstalledPackage, InventoryParseError, type ParsedInventory } from './model.ts';
 
 /**
@@ -27,13 +27,7 @@ export function parseUvLock(text: string, file: string): ParsedInventory {
   if (!Array.isArray(list)) throw new InventoryParseError(file, 'not a uv.lock: `package` is not an array of tables');
   const warnings = new Warnings();
   const packages: InstalledPackage[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const location = `package[${i}]`;
-    const entry: unknown = list[i];
-    if (!isRecord(entry)) {
-      warnings.add(`${location}: not a table, skipped`);
-      continue;
-    }
+  for (const { entry, location } of packageTables(list, warnings)) {
     const name = own(entry, 'name');
     if (typeof name !== 'string' || name.length > 200 || !/^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name)) {
       warnings.add(`${location}: not a package name ${show(name)}, skipped`);

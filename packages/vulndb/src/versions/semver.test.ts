@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runVectors } from '../../test/comparator-laws.ts';
+import { cpuMillis, runVectors } from '../../test/comparator-laws.ts';
 import { InvalidVersionError } from './comparator.ts';
 import { semverComparator } from './semver.ts';
 
@@ -48,22 +48,6 @@ function modelCompare(a: Structured, b: Structured): number {
 }
 
 const version = structured.map((v) => render(v));
-
-/**
- * CPU milliseconds of the fastest of three runs (the first also warms the JIT). CPU time and the
- * minimum keep the bound about the algorithm, not about other processes on a busy machine; a
- * super-linear blow-up still shows in every run.
- */
-function cpuMillis(run: () => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i++) {
-    const start = process.cpuUsage();
-    run();
-    const used = process.cpuUsage(start);
-    best = Math.min(best, (used.user + used.system) / 1000);
-  }
-  return best;
-}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -42,6 +42,19 @@ const scanCommand = lazy(
   (m) => m.scanCommand,
 );
 
+const feedsImportCommand = lazy(
+  () => import('./commands/feeds.ts'),
+  (m) => m.feedsImportCommand,
+);
+const feedsStatusCommand = lazy(
+  () => import('./commands/feeds.ts'),
+  (m) => m.feedsStatusCommand,
+);
+const feedsSyncCommand = lazy(
+  () => import('./commands/feeds.ts'),
+  (m) => m.feedsSyncCommand,
+);
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const EXIT_CODES_HELP = `
@@ -115,6 +128,26 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     )
     .action(scanCommand);
 
+  const feeds = vigil.command('feeds').description('the vulnerability intelligence store: import, status, sync');
+  feeds
+    .command('import')
+    .description('import feed files, directories or URLs into the database (each source atomically; exit 1 if any failed)')
+    .argument(
+      '<sources...>',
+      'OSV all.zip or directory, Debian tracker, Alpine secdb, WordPress feed, KEV JSON/CSV, EPSS CSV(.gz), NVD JSON(.gz), or an https URL of one',
+    )
+    .option('--feed <name>', 'the feed to import into (default: kev, epss, nvd, or osv:<name> from the file name)')
+    .option('--partial', 'add and update only: do not withdraw records missing from this source')
+    .option('--allow-older', 'import a KEV catalog or EPSS file older than the one stored')
+    .option('--json', 'print the import reports as JSON')
+    .action(feedsImportCommand);
+  feeds
+    .command('status')
+    .description('list each feed with its record count, source, last import and age; warn when older than FEED_MAX_AGE_HOURS')
+    .option('--json', 'print as JSON')
+    .action(feedsStatusCommand);
+  feeds.command('sync').description('fetch every mirror in FEED_MIRRORS through the outbound guard and import it').action(feedsSyncCommand);
+
   const admin = vigil.command('admin').description('administrative commands');
   admin
     .command('bootstrap')
@@ -123,7 +156,7 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .requiredOption('--email <email>', "the owner's email address")
     .action(bootstrapCommand);
 
-  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands]) command.exitOverride();
+  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands, ...feeds.commands]) command.exitOverride();
   return vigil;
 }
 

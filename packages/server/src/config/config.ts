@@ -56,6 +56,51 @@ const proxyList = z
     { message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.1,192.168.0.0/16)' },
   );
 
+/** `name=url` pairs, comma-separated: the mirrors `vigil feeds sync` fetches each feed from. */
+const mirrorList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  )
+  .refine(
+    (entries) =>
+      entries.every((entry) => {
+        const eq = entry.indexOf('=');
+        if (eq < 1 || !/^[A-Za-z0-9][A-Za-z0-9:._/+-]{0,127}$/.test(entry.slice(0, eq))) return false;
+        try {
+          const url = new URL(entry.slice(eq + 1));
+          return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+        } catch {
+          return false;
+        }
+      }),
+    {
+      message:
+        'must be a comma-separated list of feed=URL pairs (e.g. kev=https://mirror.example/kev.json), without credentials in the URL',
+    },
+  )
+  .transform((entries) =>
+    entries.map((entry) => {
+      const eq = entry.indexOf('=');
+      return { feed: entry.slice(0, eq), url: entry.slice(eq + 1) };
+    }),
+  );
+
+const hostPortList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry.length > 0),
+  )
+  .refine((entries) => entries.every((entry) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/.test(entry)), {
+    message: 'must be a comma-separated list of host:port entries (e.g. mirror.lan:443)',
+  });
+
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
 const envSchema = z.object({
@@ -77,6 +122,13 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   WORKER_CONCURRENCY: positiveInt(64).default(2),
   JOB_POLL_INTERVAL_S: positiveInt(60).default(2),
+  FEED_MIRRORS: mirrorList.default([]),
+  FEED_MAX_AGE_HOURS: positiveInt(8760).default(48),
+  FEED_SYNC_INTERVAL_MINUTES: positiveInt(10_080).default(360),
+  OUTBOUND_ALLOW_HTTP: flag.default(false),
+  OUTBOUND_ALLOW_PRIVATE_HOSTS: hostPortList.default([]),
+  OUTBOUND_MAX_MB: positiveInt(65_536).default(2048),
+  OUTBOUND_TIMEOUT_S: positiveInt(86_400).default(600),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -104,6 +156,18 @@ export interface Config {
   trustProxy: string[];
   shutdownTimeoutMs: number;
   jobs: { concurrency: number; pollIntervalSeconds: number };
+  feeds: {
+    mirrors: Array<{ feed: string; url: string }>;
+    maxAgeHours: number;
+    syncIntervalMinutes: number;
+  };
+  /** The outbound guard's policy: every request Vigil makes to another host goes through it. */
+  outbound: {
+    allowHttp: boolean;
+    allowPrivateHosts: string[];
+    maxBytes: number;
+    timeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +185,8 @@ export class ConfigError extends Error {
 const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL']);
 
 function shown(variable: string, value: string): string {
+  // Mirror URLs may carry an access token in their query: never echo them.
+  if (variable === 'FEED_MIRRORS') return `${value.length} characters, not shown`;
   if (!URL_VARIABLES.has(variable) || !value.includes('@')) return value;
   // scheme://user:password@host → scheme://user:***@host; anything else with an @ in it may be
   // credentials in a shape we do not recognise, so only its start is shown.
@@ -204,6 +270,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     trustProxy: e.TRUST_PROXY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobs: { concurrency: e.WORKER_CONCURRENCY, pollIntervalSeconds: e.JOB_POLL_INTERVAL_S },
+    feeds: { mirrors: e.FEED_MIRRORS, maxAgeHours: e.FEED_MAX_AGE_HOURS, syncIntervalMinutes: e.FEED_SYNC_INTERVAL_MINUTES },
+    outbound: {
+      allowHttp: e.OUTBOUND_ALLOW_HTTP,
+      allowPrivateHosts: e.OUTBOUND_ALLOW_PRIVATE_HOSTS,
+      maxBytes: e.OUTBOUND_MAX_MB * 1024 * 1024,
+      timeoutMs: e.OUTBOUND_TIMEOUT_S * 1000,
+    },
   };
 }
 

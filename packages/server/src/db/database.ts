@@ -33,6 +33,12 @@ export interface Database extends SqlSession {
   readonly db: Db;
   /** Ids of bundled migrations not yet applied; `/readyz` is not ready while any remain. */
   pendingMigrations(): Promise<string[]>;
+  /**
+   * Runs `fn` in one transaction on one connection, with plain SQL: for bulk writes (arrays bound
+   * as single parameters) that the query builder would expand. Commits when `fn` resolves, rolls
+   * back when it throws.
+   */
+  sqlTransaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -129,6 +135,15 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
     db,
     ...session,
     pendingMigrations: () => pendingMigrations(session),
+    sqlTransaction: (fn) =>
+      guarded.transaction(async (tx) =>
+        fn({
+          query: async (text, params) => tx.query(text, params) as never,
+          exec: async (text) => {
+            await tx.exec(text);
+          },
+        }),
+      ),
     async close() {
       try {
         if (!client.closed) await client.close();
@@ -243,6 +258,25 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     db,
     ...session,
     pendingMigrations: () => pendingMigrations(session),
+    async sqlTransaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: (text, params) => client.query(text, params) as never,
+          exec: async (text) => {
+            await client.query(text);
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     async close() {
       await pool.end();
     },

@@ -19,12 +19,18 @@ export interface ReadAdvisoriesOptions {
   ecosystems?: Iterable<string>;
   /** Only these source packages of distribution feeds (the Debian tracker) are converted; all when absent. */
   wantPackage?: PackageFilter;
+  /**
+   * Awaited after each document: a consumer writing records somewhere slower than they are read
+   * (a database) holds reading here, so what waits in memory stays one document's worth.
+   */
+  afterDocument?: () => Promise<void>;
 }
 
 /** What of the input a scan needs: documents (by ecosystem) and distribution-feed packages. */
 interface Selection {
   filter: DocumentFilter | undefined;
   wantPackage: PackageFilter | undefined;
+  afterDocument: (() => Promise<void>) | undefined;
 }
 
 export interface ReadAdvisoriesResult {
@@ -66,6 +72,7 @@ export async function readAdvisories(path: string, sink: AdvisorySink, options: 
   const select: Selection = {
     filter: options.ecosystems ? documentFilterFor(options.ecosystems) : undefined,
     wantPackage: options.wantPackage,
+    afterDocument: options.afterDocument,
   };
   const counting: AdvisorySink = {
     record(rec, origin) {
@@ -94,6 +101,7 @@ export async function readAdvisories(path: string, sink: AdvisorySink, options: 
       ) {
         result.skipped++;
       }
+      if (select.afterDocument) await select.afterDocument();
     }
   } else {
     await readNamedFile(path, info.size, counting, result, maxFileBytes, select);
@@ -205,5 +213,6 @@ async function readLooseFile(
   result.documents++;
   const counts = readAdvisoryDocument(text, path, path, sink, select.filter, select.wantPackage);
   if (counts.skipped) result.skipped++;
+  if (select.afterDocument) await select.afterDocument();
   return counts;
 }

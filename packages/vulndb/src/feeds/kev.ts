@@ -67,6 +67,8 @@ export interface KevCatalog {
   /** The JSON `count` field; null for the CSV form. */
   count: number | null;
   entries: KevEntry[];
+  /** Entries that could not be read and are missing from `entries`. */
+  skipped: number;
   /** Problems reported (entries skipped, CWEs dropped, a count mismatch). */
   problems: number;
 }
@@ -193,7 +195,8 @@ async function readJson(path: string, chunks: AsyncIterable<string>, problems: F
   if (count !== vulnerabilities.length) {
     problems.add(null, null, `count says ${count} but the catalog holds ${vulnerabilities.length} vulnerabilities`);
   }
-  return { format: 'json', catalogVersion, dateReleased, count, entries, problems: 0 };
+  const skipped = vulnerabilities.length - entries.length;
+  return { format: 'json', catalogVersion, dateReleased, count, entries, skipped, problems: 0 };
 }
 
 async function readCsv(
@@ -204,6 +207,7 @@ async function readCsv(
 ): Promise<KevCatalog> {
   const entries: KevEntry[] = [];
   const seen = new Map<string, number>();
+  let skipped = 0;
   let columns: Map<string, number> | null = null;
   let width = 0;
   const options = limits.maxLineLength === undefined ? {} : { maxLength: limits.maxLineLength };
@@ -222,6 +226,7 @@ async function readCsv(
     const id = CVE_ID.test(cveText) ? cveText : null;
     if (fields.length !== width) {
       problems.add(line, id, `expected ${width} fields as in the header, found ${fields.length}; entry skipped`);
+      skipped++;
       continue;
     }
     if (id !== null) {
@@ -241,9 +246,10 @@ async function readCsv(
     if (cwes !== undefined) raw.cwes = splitCwes(cwes);
     const entry = validate(raw, problems, line, `line ${line}`, id);
     if (entry) entries.push(entry);
+    else skipped++;
   }
   if (columns === null) throw new FeedError(path, 'empty file: not a KEV catalog');
-  return { format: 'csv', catalogVersion: null, dateReleased: null, count: null, entries, problems: 0 };
+  return { format: 'csv', catalogVersion: null, dateReleased: null, count: null, entries, skipped, problems: 0 };
 }
 
 function readHeader(path: string, fields: string[], line: number): Map<string, number> {

@@ -109,6 +109,14 @@ export const DEFAULT_NVD_LIMITS: Readonly<NvdLimits> = Object.freeze({
   maxProblems: 200,
 });
 
+export interface ReadNvdOptions {
+  /**
+   * Awaited after each chunk of input: a consumer that writes CVEs somewhere slower than they are
+   * read (a database) holds reading here, so what waits in memory stays one chunk's worth.
+   */
+  drain?: () => Promise<void>;
+}
+
 /** A file that is not a readable NVD CVE API 2.0 document (wrong shape, truncated, a bomb): the whole read stops. */
 export class NvdError extends AdvisorySourceError {
   constructor(file: string, reason: string) {
@@ -129,7 +137,7 @@ export async function readNvd(
   path: string,
   onCve: (cve: NvdCve) => void,
   onProblem?: (problem: NvdProblem) => void,
-  limits: Partial<NvdLimits> = {},
+  limits: Partial<NvdLimits> & ReadNvdOptions = {},
 ): Promise<NvdReadResult> {
   const lim: NvdLimits = { ...DEFAULT_NVD_LIMITS, ...limits };
   const { size, gzip } = await inspect(path);
@@ -183,6 +191,7 @@ export async function readNvd(
         }
         feed(chunk);
       });
+      if (limits.drain) await limits.drain();
     }
     guarded(() => {
       feed(undefined);

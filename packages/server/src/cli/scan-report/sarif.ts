@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { Finding, Severity } from '@vigil/vulndb';
+import type { Severity } from '@vigil/vulndb';
 import { VERSION } from '../../version.ts';
+import { contractEpss, contractKev, contractPriority, type ReportFinding } from './contract.ts';
 
 /**
  * SARIF 2.1.0, as code-scanning services read it: one rule per vulnerability id, one result per
  * affected installed package, located at the inventory that lists it. `security-severity` is the
- * CVSS score (or a representative score for the severity) so services rank results alike.
+ * CVSS score (or a representative score for the severity) so services rank results alike. Each
+ * result's properties carry `kev`, `epss` and `priority` as the JSON contract writes them.
  */
-export function renderSarif(findings: readonly Finding[]): string {
+export function renderSarif(findings: readonly ReportFinding[]): string {
   const rules = new Map<string, object>();
   const results: object[] = [];
   for (const f of findings) {
@@ -36,6 +38,7 @@ export function renderSarif(findings: readonly Finding[]): string {
       partialFingerprints: {
         'vigilFinding/v1': createHash('sha256').update([f.ecosystem, f.package, f.version, f.id].join('\u0000')).digest('hex'),
       },
+      properties: { kev: contractKev(f), epss: contractEpss(f), priority: contractPriority(f) },
     });
   }
   const log = {
@@ -51,7 +54,7 @@ export function renderSarif(findings: readonly Finding[]): string {
   return `${JSON.stringify(log, null, 2)}\n`;
 }
 
-function helpText(f: Finding): string {
+function helpText(f: ReportFinding): string {
   const fix =
     f.fixState === 'fixed' && f.fixedVersion
       ? `Upgrade to ${f.fixedVersion} or later.`
@@ -78,7 +81,7 @@ const REPRESENTATIVE: Record<Severity, string> = {
   UNKNOWN: '0.0',
 };
 
-function securitySeverity(f: Finding): string {
+function securitySeverity(f: ReportFinding): string {
   return f.cvss?.score != null ? f.cvss.score.toFixed(1) : REPRESENTATIVE[f.severity];
 }
 

@@ -1,0 +1,259 @@
+import { AdvisorySourceError, ecosystemKey, mergeRecords, normaliseName, type OsvRecord, readAdvisories } from '@vigil/vulndb';
+import { canonicalJson, holdsNul, NUL_REASON, sha256Hex } from '../../lib/canonical-json.ts';
+import type { ChangeKind } from './feed-store.repo.ts';
+import { recordChanges } from './feed-store.repo.ts';
+import { Batcher, type ImportContext, type KindResult } from './import-context.ts';
+import { fail } from './intel.errors.ts';
+
+interface AdvisoryRow {
+  id: string;
+  modified: string | null;
+  withdrawn: boolean;
+  aliases: string;
+  record: string;
+  hash: string;
+  origin: string;
+  change: ChangeKind;
+  packages: Array<[string, string]>;
+}
+
+interface Stored {
+  hash: string;
+  withdrawn: boolean;
+}
+
+const BATCH = 500;
+
+/**
+ * Imports an advisory source (OSV, Debian tracker, Alpine secdb, WordPress feeds) into one feed.
+ * Each record is compared by the hash of its canonical JSON with what the feed holds: only new and
+ * changed records are written. Unless the import is partial, records the feed holds that the
+ * source no longer has are marked withdrawn, as are records their publisher withdrew.
+ */
+export async function importAdvisories(ctx: ImportContext): Promise<KindResult> {
+  const { session, source } = ctx;
+  const stored = new Map<string, Stored>();
+  const { rows } = await session.query<{ id: string; record_sha256: string; withdrawn: boolean }>(
+    'SELECT id, record_sha256, withdrawn FROM vigil.advisories WHERE feed = $1',
+    [source.name],
+  );
+  for (const row of rows) stored.set(row.id, { hash: row.record_sha256, withdrawn: row.withdrawn });
+
+  const seen = new Map<string, string>();
+  // Later records with an id already seen, merged in at the end (WordPress feeds list one
+  // vulnerability once per plugin or theme it affects).
+  const duplicates = new Map<string, OsvRecord[]>();
+  const changes = new Map<string, ChangeKind>();
+  let records = 0;
+  let problems = 0;
+  const batch = new Batcher<AdvisoryRow>(BATCH, (rows) => writeAdvisories(ctx, rows));
+
+  const onRecord = (record: OsvRecord, origin: string): void => {
+    records++;
+    ctx.progress(records);
+    const text = canonicalJson(record);
+    if (holdsNul(text)) {
+      ctx.problem({ file: origin, record: record.id, row: null, reason: NUL_REASON });
+      return;
+    }
+    const hash = sha256Hex(text);
+    const earlier = seen.get(record.id);
+    if (earlier !== undefined) {
+      if (earlier !== hash) {
+        const list = duplicates.get(record.id) ?? [];
+        list.push(record);
+        duplicates.set(record.id, list);
+      }
+      return;
+    }
+    seen.set(record.id, hash);
+    const withdrawn = Boolean(record.withdrawn);
+    const before = stored.get(record.id);
+    if (before && before.hash === hash && before.withdrawn === withdrawn) return;
+    const change: ChangeKind = !before ? 'added' : withdrawn && !before.withdrawn ? 'withdrawn' : 'modified';
+    changes.set(record.id, change);
+    batch.push({
+      id: record.id,
+      modified: record.modified ?? null,
+      withdrawn,
+      aliases: JSON.stringify(record.aliases ?? []),
+      record: text,
+      hash,
+      origin,
+      change,
+      packages: withdrawn ? [] : packagesOf(record),
+    });
+  };
+
+  try {
+    await readAdvisories(
+      source.path,
+      {
+        record: onRecord,
+        problem: (p) => {
+          problems++;
+          ctx.problem({ file: p.origin, record: p.recordId, row: null, reason: p.reason });
+        },
+      },
+      { afterDocument: () => batch.drain() },
+    );
+  } catch (error) {
+    if (error instanceof AdvisorySourceError) throw fail('FEED_SOURCE_INVALID', error.message);
+    throw error;
+  }
+  await batch.flush();
+  await mergeDuplicates(ctx, duplicates, stored, changes);
+  // An empty copy of a feed that has records is far likelier a broken mirror than a feed whose
+  // every advisory was retracted: withdrawing everything needs the publisher to say so per record.
+  const held = [...stored.values()].filter((row) => !row.withdrawn).length;
+  if (seen.size === 0 && (problems > 0 || (held > 0 && !ctx.options.partial))) {
+    throw fail(
+      'FEED_EMPTY',
+      `${source.display}: no advisory could be read${held > 0 ? ` (the feed holds ${held}; an empty copy would withdraw them all)` : ''}; the feed is left as it was`,
+    );
+  }
+
+  if (!ctx.options.partial) {
+    const gone = [...stored].filter(([id, row]) => !row.withdrawn && !seen.has(id)).map(([id]) => id);
+    for (const id of gone) changes.set(id, 'withdrawn');
+    await withdrawMissing(ctx, gone);
+  }
+  const counts = { records, added: 0, modified: 0, withdrawn: 0 };
+  for (const change of changes.values()) counts[change]++;
+  const { rows: live } = await session.query<{ count: string }>(
+    'SELECT count(*) AS count FROM vigil.advisories WHERE feed = $1 AND NOT withdrawn',
+    [source.name],
+  );
+  return { counts, recordCount: Number(live[0]?.count ?? 0), edition: null, releasedAt: null, changes };
+}
+
+/** The (ecosystem key, normalised name) pairs a record's affected entries name. */
+export function packagesOf(record: OsvRecord): Array<[string, string]> {
+  const pairs = new Map<string, [string, string]>();
+  for (const affected of record.affected ?? []) {
+    const pkg = affected.package;
+    if (!pkg) continue;
+    const key = ecosystemKey(pkg.ecosystem);
+    if (key === null) continue;
+    const name = normaliseName(pkg.ecosystem, pkg.name);
+    pairs.set(`${key}\u0000${name}`, [key, name]);
+  }
+  return [...pairs.values()];
+}
+
+async function writeAdvisories(ctx: ImportContext, rows: AdvisoryRow[]): Promise<void> {
+  const { session, source, importId } = ctx;
+  await recordChanges(
+    session,
+    importId,
+    rows.map((r) => r.id),
+    rows.map((r) => r.change),
+    source.name,
+  );
+  await session.query(
+    `INSERT INTO vigil.advisories AS a (feed, id, modified, withdrawn, aliases, record, record_sha256, origin, import_id)
+     SELECT $1, t.id, t.modified, t.withdrawn, ARRAY(SELECT jsonb_array_elements_text(t.aliases::jsonb)), t.record::jsonb, t.hash, t.origin, $2
+     FROM unnest($3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
+       AS t(id, modified, withdrawn, aliases, record, hash, origin)
+     ON CONFLICT (feed, id) DO UPDATE SET modified = EXCLUDED.modified, withdrawn = EXCLUDED.withdrawn, aliases = EXCLUDED.aliases,
+       record = EXCLUDED.record, record_sha256 = EXCLUDED.record_sha256, origin = EXCLUDED.origin, import_id = EXCLUDED.import_id`,
+    [
+      source.name,
+      importId,
+      rows.map((r) => r.id),
+      rows.map((r) => r.modified),
+      rows.map((r) => r.withdrawn),
+      rows.map((r) => r.aliases),
+      rows.map((r) => r.record),
+      rows.map((r) => r.hash),
+      rows.map((r) => r.origin),
+    ],
+  );
+  const replaced = rows.filter((r) => r.change !== 'added').map((r) => r.id);
+  if (replaced.length > 0) {
+    await session.query('DELETE FROM vigil.advisory_packages WHERE feed = $1 AND advisory_id = ANY($2::text[])', [source.name, replaced]);
+  }
+  const ecosystems: string[] = [];
+  const names: string[] = [];
+  const ids: string[] = [];
+  for (const row of rows) {
+    for (const [ecosystem, name] of row.packages) {
+      ecosystems.push(ecosystem);
+      names.push(name);
+      ids.push(row.id);
+    }
+  }
+  if (ids.length > 0) {
+    await session.query(
+      `INSERT INTO vigil.advisory_packages (ecosystem, name, feed, advisory_id)
+       SELECT t.ecosystem, t.name, $1, t.id FROM unnest($2::text[], $3::text[], $4::text[]) AS t(ecosystem, name, id)
+       ON CONFLICT DO NOTHING`,
+      [source.name, ecosystems, names, ids],
+    );
+  }
+}
+
+/**
+ * Folds each id's later records into the first one, now in the database, and decides the change
+ * against what the feed held before the import (a feed holding the same merged record: no change).
+ */
+async function mergeDuplicates(
+  ctx: ImportContext,
+  duplicates: Map<string, OsvRecord[]>,
+  stored: Map<string, Stored>,
+  changes: Map<string, ChangeKind>,
+): Promise<void> {
+  const { session, source, importId } = ctx;
+  for (const [id, later] of duplicates) {
+    const { rows } = await session.query<{ record: OsvRecord; origin: string }>(
+      'SELECT record, origin FROM vigil.advisories WHERE feed = $1 AND id = $2',
+      [source.name, id],
+    );
+    const first = rows[0];
+    if (!first) continue;
+    const merged = later.reduce(mergeRecords, first.record);
+    const text = canonicalJson(merged);
+    const hash = sha256Hex(text);
+    const withdrawn = Boolean(merged.withdrawn);
+    const before = stored.get(id);
+    const unchanged = before !== undefined && before.hash === hash && before.withdrawn === withdrawn;
+    const change: ChangeKind = !before ? 'added' : withdrawn && !before.withdrawn ? 'withdrawn' : 'modified';
+    await writeAdvisories(ctx, [
+      {
+        id,
+        modified: merged.modified ?? null,
+        withdrawn,
+        aliases: JSON.stringify(merged.aliases ?? []),
+        record: text,
+        hash,
+        origin: first.origin,
+        change,
+        packages: withdrawn ? [] : packagesOf(merged),
+      },
+    ]);
+    if (unchanged) {
+      changes.delete(id);
+      await session.query('DELETE FROM vigil.feed_changes WHERE import_id = $1 AND record_id = $2', [importId, id]);
+    } else changes.set(id, change);
+  }
+}
+
+async function withdrawMissing(ctx: ImportContext, ids: string[]): Promise<void> {
+  const { session, source, importId } = ctx;
+  for (let i = 0; i < ids.length; i += 5000) {
+    const slice = ids.slice(i, i + 5000);
+    await recordChanges(
+      session,
+      importId,
+      slice,
+      slice.map(() => 'withdrawn' as const),
+      source.name,
+    );
+    await session.query('UPDATE vigil.advisories SET withdrawn = true, import_id = $3 WHERE feed = $1 AND id = ANY($2::text[])', [
+      source.name,
+      slice,
+      importId,
+    ]);
+    await session.query('DELETE FROM vigil.advisory_packages WHERE feed = $1 AND advisory_id = ANY($2::text[])', [source.name, slice]);
+  }
+}

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { createJobQueue } from '../jobs/index.ts';
-import { JOB_DEFINITIONS } from '../jobs/registry.ts';
+import { jobDefinitions } from '../jobs/registry.ts';
 import type { Logger } from '../logger.ts';
 
 /** The queue as `serve` and `worker` run it, with every job the product defines. */
@@ -11,7 +11,7 @@ export function createJobRuntime(deps: { config: Config; database: Database; log
     logger: deps.logger,
     concurrency: deps.config.jobs.concurrency,
     pollIntervalSeconds: deps.config.jobs.pollIntervalSeconds,
-    jobs: JOB_DEFINITIONS,
+    jobs: jobDefinitions(deps),
   });
   return {
     start: (options: { work: boolean }) => queue.start(options),

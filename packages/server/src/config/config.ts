@@ -124,7 +124,12 @@ const envSchema = z.object({
   JOB_POLL_INTERVAL_S: positiveInt(60).default(2),
   FEED_MIRRORS: mirrorList.default([]),
   FEED_MAX_AGE_HOURS: positiveInt(8760).default(48),
-  FEED_SYNC_INTERVAL_MINUTES: positiveInt(10_080).default(360),
+  FEED_SYNC_CRON: z
+    .string()
+    .refine((value) => /^\S+(\s+\S+){4}$/.test(value.trim()), {
+      message: 'must be a five-field cron expression (UTC), e.g. "17 */6 * * *"',
+    })
+    .default('17 */6 * * *'),
   OUTBOUND_ALLOW_HTTP: flag.default(false),
   OUTBOUND_ALLOW_PRIVATE_HOSTS: hostPortList.default([]),
   OUTBOUND_MAX_MB: positiveInt(65_536).default(2048),
@@ -159,7 +164,8 @@ export interface Config {
   feeds: {
     mirrors: Array<{ feed: string; url: string }>;
     maxAgeHours: number;
-    syncIntervalMinutes: number;
+    /** When the scheduled sync runs (cron, UTC). */
+    syncCron: string;
   };
   /** The outbound guard's policy: every request Vigil makes to another host goes through it. */
   outbound: {
@@ -270,7 +276,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     trustProxy: e.TRUST_PROXY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobs: { concurrency: e.WORKER_CONCURRENCY, pollIntervalSeconds: e.JOB_POLL_INTERVAL_S },
-    feeds: { mirrors: e.FEED_MIRRORS, maxAgeHours: e.FEED_MAX_AGE_HOURS, syncIntervalMinutes: e.FEED_SYNC_INTERVAL_MINUTES },
+    feeds: { mirrors: e.FEED_MIRRORS, maxAgeHours: e.FEED_MAX_AGE_HOURS, syncCron: e.FEED_SYNC_CRON.trim() },
     outbound: {
       allowHttp: e.OUTBOUND_ALLOW_HTTP,
       allowPrivateHosts: e.OUTBOUND_ALLOW_PRIVATE_HOSTS,

@@ -1,7 +1,19 @@
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { feedSyncJob } from '../modules/intel/intel.jobs.ts';
 import type { JobDefinition } from './job.definition.ts';
 
+export interface JobDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+}
+
 /**
- * Every job the product defines, one file each under `definitions/` (or in its module's
- * `<d>.jobs.ts`); `serve` and `worker` register exactly these. Empty until the first job lands.
+ * Every job the product defines (each in its module's `<module>.jobs.ts`), built with what its
+ * handler needs; `serve` and `worker` register exactly these.
  */
-export const JOB_DEFINITIONS: readonly JobDefinition[] = [];
+export function jobDefinitions(deps: JobDeps): readonly JobDefinition[] {
+  return [feedSyncJob(deps)] as JobDefinition[];
+}

@@ -10,6 +10,7 @@ import { markChecked } from './feed-store.repo.ts';
 import type { ImportOptions } from './import-context.ts';
 
 export interface FetchedImport {
+  feed: string;
   url: string;
   report?: ImportReport;
   error?: string;
@@ -63,10 +64,10 @@ export async function syncFeeds(
     const shown = redactUrl(mirror.url);
     try {
       const report = await importFromUrl(database, config, mirror.url, { feed: mirror.feed, sync: true }, observer(mirror.feed));
-      results.push({ url: shown, report });
+      results.push({ feed: mirror.feed, url: shown, report });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      results.push({ url: shown, error: error.message });
+      results.push({ feed: mirror.feed, url: shown, error: error.message });
     }
   }
   return results;

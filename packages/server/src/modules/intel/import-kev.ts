@@ -41,7 +41,11 @@ export async function importKev(ctx: ImportContext): Promise<KindResult> {
     throw fail('FEED_EMPTY', `${source.display}: the KEV catalog lists no vulnerability; the feed is left as it was`);
   ctx.progress(catalog.entries.length);
 
-  const newestAdded = catalog.entries.map((e) => e.dateAdded).sort().at(-1) ?? '';
+  const newestAdded =
+    catalog.entries
+      .map((e) => e.dateAdded)
+      .sort()
+      .at(-1) ?? '';
   const releasedAt = parseReleaseDate(catalog.dateReleased) ?? parseReleaseDate(newestAdded);
   const edition = catalog.catalogVersion ?? (newestAdded ? `dateAdded ${newestAdded}` : null);
   const stored = ctx.previous?.releasedAt ?? null;

@@ -19,7 +19,7 @@ const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures'
 const KEV = path.join(FIXTURES, 'kev/known_exploited_vulnerabilities.json');
 const GO = path.join(FIXTURES, 'osv/go-vulndb-osv-GO-2020-to-2025.zip');
 const work = mkdtempSync(path.join(tmpdir(), 'vigil-kill-'));
-const ROWS = 900_000;
+const ROWS = 700_000;
 
 /** A newer EPSS file than the one first imported, large enough to be mid-write after seconds. */
 function epssFile(name: string, rows: number, scoreDate: string, seed: number): string {

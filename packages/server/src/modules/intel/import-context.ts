@@ -42,10 +42,13 @@ export interface KindResult {
 
 /**
  * Rows wait here until a batch is full, then go to the database in one statement. Readers call
- * `drain` between documents or chunks, so at most one batch (plus one document) is in memory.
+ * `drain` between documents or chunks. One batch is written while the next is read: on
+ * PostgreSQL the server stores while this process parses. At most two batches (plus one document)
+ * are in memory; a failed write is thrown from the next `drain` or `flush`.
  */
 export class Batcher<T> {
   private rows: T[] = [];
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly size: number,
@@ -57,14 +60,27 @@ export class Batcher<T> {
   }
 
   async drain(): Promise<void> {
-    if (this.rows.length >= this.size) await this.flush();
+    if (this.rows.length < this.size) return;
+    await this.settle();
+    const batch = this.rows;
+    this.rows = [];
+    this.writing = this.write(batch);
+    // Observed at the next drain or flush; until then it must not count as unhandled.
+    this.writing.catch(() => {});
   }
 
   async flush(): Promise<void> {
+    await this.settle();
     while (this.rows.length > 0) {
       const batch = this.rows.splice(0, this.size);
       await this.write(batch);
     }
+  }
+
+  private async settle(): Promise<void> {
+    const pending = this.writing;
+    this.writing = null;
+    if (pending) await pending;
   }
 }
 

@@ -24,6 +24,9 @@ const KEV_FILE = `${FIXTURES}kev/known_exploited_vulnerabilities.json`;
 const EPSS_FILE = `${FIXTURES}epss/epss_scores-2026-08-16-derived.csv.gz`;
 const NVD_FILE = `${FIXTURES}nvd/nvd-api2-cves-2023.json.gz`;
 const GO_FILE = `${FIXTURES}osv/go-vulndb-osv-GO-2020-to-2025.zip`;
+const USN_DIR = `${FIXTURES}osv/ubuntu-usn`;
+/** An Ubuntu 18.04 status file: USN-4705-1 (sudo) folds CVE-2021-3156, which is in KEV, with CVE-2021-23239. */
+const BIONIC = `${FIXTURES}inventories/ubuntu-18.04-bionic.dpkg-status`;
 /** GO-2025-3459 (CVE-2025-24016, in the KEV fixture) affects wazuh 4.4.0 up to 4.9.1. */
 const KEV_MODULE = 'github.com/wazuh/wazuh';
 /** An NVD CVE of the fixture page with exactly one CVSS metric, so its preferred CVSS is plain. */
@@ -114,11 +117,12 @@ beforeAll(async () => {
   kev = new Map((JSON.parse(await readFile(KEV_FILE, 'utf8')) as { vulnerabilities: KevJson[] }).vulnerabilities.map((v) => [v.cveID, v]));
 
   store = await createStore(join(work, 'data'));
-  await importInto(store, [KEV_FILE, EPSS_FILE, NVD_FILE, GO_FILE, nvdOnlyAdvisory]);
+  await importInto(store, [KEV_FILE, EPSS_FILE, NVD_FILE, GO_FILE, USN_DIR, nvdOnlyAdvisory]);
   const before = today();
-  const run = await scan([inventory, '--format', 'json'], store.env);
+  // At LOG_LEVEL info too, nothing but the report reaches standard output.
+  const run = await scan([inventory, BIONIC, '--format', 'json'], { ...store.env, LOG_LEVEL: 'info' });
   scanDays = [before, today()];
-  expect(run.stderr).toBe('');
+  expect(run.stderr).toMatch(/^(vigil: note: [^\n]*\n)*$/);
   expect(run.code).toBe(0);
   fromDb = JSON.parse(run.stdout) as ScanDocument;
 }, 300_000);
@@ -130,11 +134,11 @@ afterAll(async () => {
 
 describe('vigil scan against the feed store', () => {
   it('without --advisories, finds what the same feed files give with --advisories', async () => {
-    const run = await scan([inventory, '--format', 'json', '--advisories', GO_FILE, '--advisories', nvdOnlyAdvisory], store.env);
+    const advisories = [GO_FILE, USN_DIR, nvdOnlyAdvisory].flatMap((file) => ['--advisories', file]);
+    const run = await scan([inventory, BIONIC, '--format', 'json', ...advisories], store.env);
     expect(run.code).toBe(0);
     const fromFiles = JSON.parse(run.stdout) as ScanDocument;
-    expect(byId(fromDb, 'GO-2025-3459')).toBeDefined();
-    expect(byId(fromDb, 'VIGIL-TEST-0001')).toBeDefined();
+    for (const id of ['GO-2025-3459', 'VIGIL-TEST-0001', 'USN-4705-1']) expect(byId(fromDb, id)).toBeDefined();
     expect(fromDb.findings.map((f) => `${f.package} ${f.version} ${f.id}`)).toEqual(
       fromFiles.findings.map((f) => `${f.package} ${f.version} ${f.id}`),
     );
@@ -149,22 +153,31 @@ describe('vigil scan against the feed store', () => {
         .toString('utf8')
         .split('\n')
         .map((line) => line.split(','))
-        .map(([cve, score, percentile]) => [cve, { score: Number(score), percentile: Number(percentile) }]),
+        .map(([cve, score, percentile]) => [cve as string, { cve: cve as string, score: Number(score), percentile: Number(percentile) }]),
     );
-    const exploited = fromDb.findings.filter((f) => f.aliases.some((a) => kev.has(a)));
-    expect(exploited.map((f) => f.id)).toContain('GO-2025-3459');
+    const cvesOf = (f: ContractFinding) => [f.id, ...f.aliases].filter((id) => id.startsWith('CVE-'));
+    const exploited = fromDb.findings.filter((f) => cvesOf(f).some((cve) => kev.has(cve)));
+    expect(exploited.map((f) => f.id)).toEqual(expect.arrayContaining(['GO-2025-3459', 'USN-4705-1']));
     for (const finding of exploited) {
-      const cve = finding.aliases.find((a) => kev.has(a)) as string;
-      const entry = kev.get(cve) as KevJson;
+      // A finding known by several CVEs takes the earliest KEV due date and the highest EPSS score.
+      const entry = cvesOf(finding)
+        .flatMap((cve) => kev.get(cve) ?? [])
+        .sort((a, b) => a.dueDate.localeCompare(b.dueDate))[0] as KevJson;
       expect(finding.kev).toEqual({
-        cve,
+        cve: entry.cveID,
         date_added: entry.dateAdded,
         due_date: entry.dueDate,
         ransomware: entry.knownRansomwareCampaignUse,
       });
-      expect(finding.epss).toEqual({ cve, ...epssRows.get(cve) });
+      const scores = cvesOf(finding).flatMap((cve) => epssRows.get(cve) ?? []);
+      expect(finding.epss).toEqual(scores.sort((a, b) => b.score - a.score)[0]);
       expect(finding.priority).toMatchObject({ label: 'P1', due_date: entry.dueDate, due_by: 'kev' });
     }
+    // Both sudo CVEs are scored: the folded finding shows the higher, the one in KEV.
+    const sudo = byId(fromDb, 'USN-4705-1');
+    expect(sudo?.aliases.filter((a) => epssRows.has(a))).toHaveLength(2);
+    expect(sudo?.epss?.cve).toBe('CVE-2021-3156');
+
     const others = fromDb.findings.filter((f) => !exploited.includes(f));
     expect(others.length).toBeGreaterThan(0);
     for (const finding of others) {
@@ -211,6 +224,37 @@ describe('vigil scan against the feed store', () => {
       priority: finding?.priority,
     });
   });
+});
+
+describe('vigil scan against a feed that withdrew an advisory', () => {
+  it('reports the feed’s live advisories only', async () => {
+    const withdrawing = await createStore(join(work, 'withdrawn'));
+    try {
+      await importInto(withdrawing, [nvdOnlyAdvisory]);
+      // The feed's next copy no longer holds VIGIL-TEST-0001, only VIGIL-TEST-0002.
+      const next = join(work, 'extra', 'next.json');
+      await writeFile(
+        next,
+        JSON.stringify({
+          schema_version: '1.6.0',
+          id: 'VIGIL-TEST-0002',
+          modified: '2026-11-22T00:00:00Z',
+          affected: [{ package: { ecosystem: 'Go', name: 'example.com/nvd-only' }, versions: ['v1.0.0'] }],
+        }),
+      );
+      const database = await openDatabase(withdrawing.config);
+      try {
+        await importFeed(database, await identifySource(next, { name: 'osv:VIGIL-TEST-0001' }));
+      } finally {
+        await database.close();
+      }
+      const run = await scan([inventory, '--format', 'json'], withdrawing.env);
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.stdout) as ScanDocument).findings.map((f) => f.id)).toEqual(['VIGIL-TEST-0002']);
+    } finally {
+      await withdrawing.drop();
+    }
+  }, 60_000);
 });
 
 describe('vigil scan without a usable database', () => {

@@ -63,6 +63,8 @@ describe('distribution semantics on the bionic status file', () => {
       cvss: { version: '3.1', score: 7.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H' },
       kev: null,
       epss: null,
+      // No KEV or EPSS data in a file-only scan: HIGH alone makes it P3, due on the SLA.
+      priority: { label: 'P3', rank: 4, due_date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), due_by: 'sla' },
       summary: 'sudo vulnerabilities',
       match: 'USN-4705-1 Ubuntu:18.04:LTS sudo: introduced 0, fixed 1.8.21p2-3ubuntu1.4; 1.8.21p2-3ubuntu1.1 < 1.8.21p2-3ubuntu1.4',
     });

@@ -103,11 +103,13 @@ function program(): Command {
 
   vigil
     .command('scan')
-    .description('match inventories (files or directories) against advisories, offline (exit 1 at --fail-on, 2 on bad input)')
+    .description(
+      "match inventories (files or directories) against advisory files, or the database's feeds without --advisories (exit 1 at --fail-on, 2 on bad input)",
+    )
     .argument('<paths...>', 'dpkg status, apk installed, rpm -qa output, lockfiles, pom.xml, SBOMs, or directories to walk')
     .option(
       '--advisories <path>',
-      'OSV all.zip, a directory of OSV JSON/YAML, one OSV file, a Debian tracker, Alpine secdb or WordPress (Wordfence) feed (repeatable)',
+      'OSV all.zip, a directory of OSV JSON/YAML, one OSV file, a Debian tracker, Alpine secdb or WordPress (Wordfence) feed (repeatable; default: the feeds imported into the database)',
       collect,
     )
     .option(
@@ -119,6 +121,7 @@ function program(): Command {
     .option('--only-fixable', 'report only findings with a fixed version available')
     .option('--ignore <file>', 'YAML list of accepted ids, each with a reason and an expiry date')
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .option('--no-db', 'never open the database: match --advisories only, without KEV, EPSS or NVD data')
     .addHelpText(
       'after',
       `

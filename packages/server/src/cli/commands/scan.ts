@@ -191,7 +191,13 @@ async function openFeedStore(mode: 'required' | 'optional', warnings: WarningPri
   } catch (error) {
     return unusable(`cannot open the database: ${(error as Error).message}`);
   }
-  const pending = await database.pendingMigrations();
+  let pending: string[];
+  try {
+    pending = await database.pendingMigrations();
+  } catch (error) {
+    await database.close().catch(() => {});
+    return unusable(`cannot read the database: ${(error as Error).message}`);
+  }
   if (pending.length > 0) {
     await database.close();
     return unusable(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}); run \`vigil migrate\``);

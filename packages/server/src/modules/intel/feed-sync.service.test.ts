@@ -66,7 +66,8 @@ describe('feed sync from mirrors', () => {
     const [second] = await syncFeeds(db.database, config);
     expect(second?.report?.status).toBe('unchanged');
     expect(await intelDigest(db.database)).toEqual(before);
-    expect(((await findFeed(db.database, 'kev'))?.checkedAt as Date).getTime()).toBeGreaterThanOrEqual(checked.getTime());
+    const confirmed = await findFeed(db.database, 'kev');
+    expect(confirmed?.checkedAt.getTime()).toBeGreaterThanOrEqual(checked.getTime());
   });
 
   it('refuses a mirror that redirects to a private or metadata address, and changes nothing', async () => {

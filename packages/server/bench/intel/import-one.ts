@@ -6,6 +6,7 @@
 import { openDatabase } from '../../src/db/database.ts';
 import { importFeed } from '../../src/modules/intel/feed-import.service.ts';
 import { identifySource } from '../../src/modules/intel/feed-source.ts';
+import { peakRssMb } from './peak-memory.ts';
 
 const [kind, where, file] = process.argv.slice(2);
 if (!kind || !where || !file) throw new Error('usage: import-one.ts pglite|postgres DATA_DIR|URL FILE');
@@ -25,7 +26,7 @@ try {
   // `-`: the baseline, the database opened and nothing imported.
   const report = file === '-' ? { records: 0 } : await importFeed(database, await identifySource(file));
   const seconds = (performance.now() - started) / 1000;
-  const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const peakMb = peakRssMb();
   process.stdout.write(`${JSON.stringify({ records: report.records, seconds, peakMb })}\n`);
 } finally {
   await database.close();

@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { type AdvisoryChange, type InstalledPackage, InventoryIndex, type OsvRecord, parseOsvRecord } from '@vigil/vulndb';
+import { peakRssMb } from './peak-memory.ts';
 
 type Print = (name: string, value: string | number, unit: string) => void;
 
@@ -242,7 +243,7 @@ export async function benchInventoryIndex(print: Print): Promise<void> {
   }
   rescans.sort((a, b) => a - b);
   print('put replacing a 1,000-package inventory (10 packages changed), median', Number((rescans[50] as number).toFixed(2)), 'ms');
-  print('peak rss', Math.round(process.resourceUsage().maxRSS / 1024), 'MB');
+  print('inventory index peak memory', peakRssMb(), 'MB');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

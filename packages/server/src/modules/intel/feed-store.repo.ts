@@ -137,8 +137,8 @@ export async function recordChanges(
   if (ids.length === 0) return;
   await session.query(
     `INSERT INTO vigil.feed_changes (import_id, record_id, change, previous)
-     SELECT $1, t.id, t.change, a.record FROM unnest($2::text[], $3::text[]) AS t(id, change)
-       LEFT JOIN vigil.advisories a ON a.feed = $4 AND a.id = t.id
+     SELECT $1, t.id, t.change, (SELECT a.record FROM vigil.advisories a WHERE a.feed = $4 AND a.id = t.id)
+     FROM unnest($2::text[], $3::text[]) AS t(id, change)
      ON CONFLICT (import_id, record_id) DO UPDATE SET change = EXCLUDED.change`,
     [importId, ids, changes, advisoryFeed ?? null],
   );

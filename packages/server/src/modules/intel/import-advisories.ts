@@ -1,5 +1,5 @@
 import { AdvisorySourceError, ecosystemKey, mergeRecords, normaliseName, type OsvRecord, readAdvisories } from '@vigil/vulndb';
-import { canonicalJson, holdsNul, NUL_REASON, sha256Hex } from '../../lib/canonical-json.ts';
+import { holdsNul, NUL_REASON, sha256Hex } from '../../lib/canonical-json.ts';
 import type { ChangeKind } from './feed-store.repo.ts';
 import { recordChanges } from './feed-store.repo.ts';
 import { Batcher, type ImportContext, type KindResult } from './import-context.ts';
@@ -26,7 +26,7 @@ const BATCH = 500;
 
 /**
  * Imports an advisory source (OSV, Debian tracker, Alpine secdb, WordPress feeds) into one feed.
- * Each record is compared by the hash of its canonical JSON with what the feed holds: only new and
+ * Each record is compared by the hash of its JSON (as parsed) with what the feed holds: only new and
  * changed records are written. Unless the import is partial, records the feed holds that the
  * source no longer has are marked withdrawn, as are records their publisher withdrew.
  */
@@ -51,7 +51,9 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
   const onRecord = (record: OsvRecord, origin: string): void => {
     records++;
     ctx.progress(records);
-    const text = canonicalJson(record);
+    // Not canonicalised (sorted keys): that cost a fifth of the import, and a publisher's tooling
+    // writes its keys in one order; a copy reordered only re-checks its records as modified.
+    const text = JSON.stringify(record);
     if (holdsNul(text)) {
       ctx.problem({ file: origin, record: record.id, row: null, reason: NUL_REASON });
       return;
@@ -141,56 +143,51 @@ export function packagesOf(record: OsvRecord): Array<[string, string]> {
   return [...pairs.values()];
 }
 
+/**
+ * Writes a batch in one statement (one round trip, so the database works while the next batch is
+ * parsed): the change log with each record's previous state, the records, and their packages. The
+ * parts touch disjoint rows (packages a record no longer names are deleted, new ones inserted), as
+ * the statements of one query must; they all read the table as it was before the statement.
+ */
 async function writeAdvisories(ctx: ImportContext, rows: AdvisoryRow[]): Promise<void> {
   const { session, source, importId } = ctx;
-  await recordChanges(
-    session,
-    importId,
-    rows.map((r) => r.id),
-    rows.map((r) => r.change),
-    source.name,
-  );
+  // One JSON document per batch: the records are JSON text already, so they go in as they
+  // are, not escaped again into array literals (which costs more than the database's own work).
+  const batch = `[${rows
+    .map(
+      (r) =>
+        `{"id":${JSON.stringify(r.id)},"change":"${r.change}","modified":${JSON.stringify(r.modified)},"withdrawn":${r.withdrawn},` +
+        `"aliases":${r.aliases},"hash":"${r.hash}","origin":${JSON.stringify(r.origin)},"packages":${JSON.stringify(r.packages)},"record":${r.record}}`,
+    )
+    .join(',')}]`;
   await session.query(
-    `INSERT INTO vigil.advisories AS a (feed, id, modified, withdrawn, aliases, record, record_sha256, origin, import_id)
-     SELECT $1, t.id, t.modified, t.withdrawn, ARRAY(SELECT jsonb_array_elements_text(t.aliases::jsonb)), t.record::jsonb, t.hash, t.origin, $2
-     FROM unnest($3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
-       AS t(id, modified, withdrawn, aliases, record, hash, origin)
-     ON CONFLICT (feed, id) DO UPDATE SET modified = EXCLUDED.modified, withdrawn = EXCLUDED.withdrawn, aliases = EXCLUDED.aliases,
-       record = EXCLUDED.record, record_sha256 = EXCLUDED.record_sha256, origin = EXCLUDED.origin, import_id = EXCLUDED.import_id`,
-    [
-      source.name,
-      importId,
-      rows.map((r) => r.id),
-      rows.map((r) => r.modified),
-      rows.map((r) => r.withdrawn),
-      rows.map((r) => r.aliases),
-      rows.map((r) => r.record),
-      rows.map((r) => r.hash),
-      rows.map((r) => r.origin),
-    ],
+    `WITH batch AS (
+       SELECT * FROM jsonb_to_recordset($3::jsonb)
+         AS t(id text, change text, modified text, withdrawn boolean, aliases jsonb, hash text, origin text, packages jsonb, record jsonb)
+     ), wanted AS (
+       SELECT b.id, p->>0 AS ecosystem, p->>1 AS name FROM batch b, jsonb_array_elements(b.packages) AS p
+     ), logged AS (
+       -- Looked up per row (a scalar subquery), never by joining the feed: a join plan may hash
+       -- every record of the feed for each batch.
+       INSERT INTO vigil.feed_changes (import_id, record_id, change, previous)
+       SELECT $2, b.id, b.change, (SELECT a.record FROM vigil.advisories a WHERE a.feed = $1 AND a.id = b.id) FROM batch b
+       ON CONFLICT (import_id, record_id) DO UPDATE SET change = EXCLUDED.change
+     ), stale AS (
+       DELETE FROM vigil.advisory_packages p
+       WHERE p.feed = $1 AND p.advisory_id = ANY (ARRAY(SELECT id FROM batch))
+         AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.id = p.advisory_id AND w.ecosystem = p.ecosystem AND w.name = p.name)
+     ), stored AS (
+       INSERT INTO vigil.advisories AS a (feed, id, modified, withdrawn, aliases, record, record_sha256, origin, import_id)
+       SELECT $1, b.id, b.modified, b.withdrawn, ARRAY(SELECT jsonb_array_elements_text(b.aliases)), b.record, b.hash, b.origin, $2
+       FROM batch b
+       ON CONFLICT (feed, id) DO UPDATE SET modified = EXCLUDED.modified, withdrawn = EXCLUDED.withdrawn, aliases = EXCLUDED.aliases,
+         record = EXCLUDED.record, record_sha256 = EXCLUDED.record_sha256, origin = EXCLUDED.origin, import_id = EXCLUDED.import_id
+     )
+     INSERT INTO vigil.advisory_packages (ecosystem, name, feed, advisory_id)
+     SELECT DISTINCT w.ecosystem, w.name, $1, w.id FROM wanted w
+     ON CONFLICT DO NOTHING`,
+    [source.name, importId, batch],
   );
-  const replaced = rows.filter((r) => r.change !== 'added').map((r) => r.id);
-  if (replaced.length > 0) {
-    await session.query('DELETE FROM vigil.advisory_packages WHERE feed = $1 AND advisory_id = ANY($2::text[])', [source.name, replaced]);
-  }
-  const ecosystems: string[] = [];
-  const names: string[] = [];
-  const ids: string[] = [];
-  for (const row of rows) {
-    for (const [ecosystem, name] of row.packages) {
-      ecosystems.push(ecosystem);
-      names.push(name);
-      ids.push(row.id);
-    }
-  }
-  if (ids.length > 0) {
-    await session.query(
-      `INSERT INTO vigil.advisory_packages (ecosystem, name, feed, advisory_id)
-       SELECT t.ecosystem, t.name, $1, t.id FROM unnest($2::text[], $3::text[], $4::text[]) AS t(ecosystem, name, id)
-       ON CONFLICT DO NOTHING`,
-      [source.name, ecosystems, names, ids],
-    );
-  }
 }
 
 /**
@@ -212,7 +209,7 @@ async function mergeDuplicates(
     const first = rows[0];
     if (!first) continue;
     const merged = later.reduce(mergeRecords, first.record);
-    const text = canonicalJson(merged);
+    const text = JSON.stringify(merged);
     const hash = sha256Hex(text);
     const withdrawn = Boolean(merged.withdrawn);
     const before = stored.get(id);

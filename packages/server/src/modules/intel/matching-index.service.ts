@@ -44,7 +44,7 @@ export async function advisoryChanges(session: SqlSession, importId: number): Pr
      FROM vigil.feed_changes c
      JOIN vigil.feed_imports i ON i.id = c.import_id
      JOIN vigil.feeds f ON f.name = i.feed AND f.kind = 'osv'
-     LEFT JOIN vigil.advisories a ON a.feed = i.feed AND a.id = c.record_id
+     LEFT JOIN LATERAL (SELECT record, withdrawn FROM vigil.advisories WHERE feed = i.feed AND id = c.record_id LIMIT 1) a ON true
      WHERE c.import_id = $1
      ORDER BY c.record_id`,
     [importId],

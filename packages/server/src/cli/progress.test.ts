@@ -3,7 +3,12 @@ import { createProgress, describe as describeProgress } from './progress.ts';
 
 function clock() {
   let t = 0;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('import progress', () => {

@@ -101,7 +101,10 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
   }
   let client: PGlite;
   try {
-    client = new PGlite(pgDir);
+    // PostgreSQL's default 128 MB of shared buffers live inside PGlite's WebAssembly memory, on top
+    // of the operating system's cache of the same files: 32 MB keeps the embedded server under
+    // the memory budget of a small machine (docs/operations.md) at little cost in speed.
+    client = new PGlite(pgDir, { postgresqlconf: ['shared_buffers=32MB'] });
     await client.waitReady;
   } catch (error) {
     lock?.release();

@@ -94,6 +94,17 @@ describe('vigil feeds', () => {
     expect(parsed.feeds.find((f) => f.name === 'kev')).toMatchObject({ recordCount: 1404, stale: false });
   });
 
+  it('shows control characters from feed content escaped, never sends them to the terminal', async () => {
+    const record = JSON.parse(readFileSync(path.join(NPM, 'GHSA-35jh-r3h4-6jhm.json'), 'utf8'));
+    const hostile = { ...record, id: 'E\u001b[31mRED\u001b[0m-1', details: 'nul \u0000 here' };
+    const file = path.join(work, 'hostile.json');
+    writeFileSync(file, JSON.stringify([record, hostile]));
+    const result = await runVigil(['feeds', 'import', file, '--feed', 'osv:hostile'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('E\\x1b[31mRED\\x1b[0m-1');
+    expect(result.stderr + result.stdout).not.toContain('\u001b');
+  });
+
   it('sync without mirrors says how to configure them (exit 78)', async () => {
     const result = await runVigil(['feeds', 'sync'], env);
     expect(result.code).toBe(78);

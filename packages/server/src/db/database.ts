@@ -272,12 +272,16 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
           },
         });
         await client.query('COMMIT');
+        client.release();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A connection that cannot even roll back is broken: destroy it rather than pool it.
+        const broken = await client.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: Error) => rollbackError,
+        );
+        client.release(broken);
         throw error;
-      } finally {
-        client.release();
       }
     },
     async close() {

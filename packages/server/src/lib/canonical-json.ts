@@ -18,8 +18,14 @@ export const sha256Hex = (text: string): string => createHash('sha256').update(t
 
 export const contentHash = (value: unknown): string => sha256Hex(canonicalJson(value));
 
-/** True when JSON text holds an escaped NUL character (`\u0000` not itself escaped). */
-export const holdsNul = (json: string): boolean => /(?<!\\)(?:\\\\)*\\u0000/.test(json);
-
-/** PostgreSQL text and jsonb cannot hold NUL: such a record is skipped with this reason. */
-export const NUL_REASON = 'holds a NUL character (\\u0000), which the database cannot store; skipped';
+/**
+ * Why PostgreSQL would refuse JSON text as `jsonb` (or its strings as `text`), or null when it
+ * would not: an escaped NUL (`\u0000`), or a lone surrogate, which JSON.stringify writes as an
+ * escape (`\ud800`) since a well-formed pair is written as the character itself. Escapes that are
+ * themselves escaped (`\\u0000`, a backslash and text) are not counted.
+ */
+export function unstorableJson(json: string): string | null {
+  if (/(?<!\\)(?:\\\\)*\\u0000/.test(json)) return 'holds a NUL character (\\u0000), which the database cannot store';
+  if (/(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(json)) return 'holds an unpaired UTF-16 surrogate, which is not valid Unicode text';
+  return null;
+}

@@ -74,6 +74,7 @@ describe('readKev on the fixtures', () => {
       catalogVersion: '2025.08.25',
       dateReleased: '2025-08-25T17:04:19.9796Z',
       count: 1404,
+      skipped: 0,
       problems: 0,
     });
     expect(entries).toHaveLength(FIXTURE_ENTRIES);
@@ -82,7 +83,7 @@ describe('readKev on the fixtures', () => {
   it('reads the CSV catalog: every entry, no version nor date', () => {
     expect(csv.problems).toEqual([]);
     const { entries, ...rest } = csv.catalog;
-    expect(rest).toEqual({ format: 'csv', catalogVersion: null, dateReleased: null, count: null, problems: 0 });
+    expect(rest).toEqual({ format: 'csv', catalogVersion: null, dateReleased: null, count: null, skipped: 0, problems: 0 });
     expect(entries).toHaveLength(FIXTURE_ENTRIES);
   });
 
@@ -195,6 +196,7 @@ describe('readKev', () => {
     v.splice(10, 0, 'not an object' as unknown as Record<string, unknown>);
     const { catalog, problems } = await readAll(writeTemp(JSON.stringify(doc)));
     expect(catalog.entries).toHaveLength(FIXTURE_ENTRIES - 5);
+    expect(catalog.skipped).toBe(6);
     expect(problems.map((p) => [p.row, p.record])).toEqual([
       [null, id(5)],
       [null, id(6)],
@@ -252,6 +254,7 @@ describe('readKev', () => {
     rows[5] = `${rows[5]},extra`; // line 6
     const { catalog, problems } = await readAll(writeTemp(rows.join('\n'), 'csv'));
     expect(catalog.entries).toHaveLength(FIXTURE_ENTRIES - 2);
+    expect(catalog.skipped).toBe(2);
     expect(problems.map((p) => [p.row, p.record, p.reason])).toEqual([
       [4, 'CVE-2024-8069', 'expected 11 fields as in the header, found 3; entry skipped'],
       [6, expect.stringMatching(/^CVE-/), 'expected 11 fields as in the header, found 12; entry skipped'],

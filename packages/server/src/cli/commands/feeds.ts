@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
+import { redactUrl } from '../../lib/outbound/index.ts';
 import { type ImportReport, importFeed } from '../../modules/intel/feed-import.service.ts';
 import { identifySource } from '../../modules/intel/feed-source.ts';
 import { feedStatus } from '../../modules/intel/feed-status.service.ts';
@@ -42,10 +43,15 @@ export function summary(report: ImportReport): string {
   return `${report.feed}: ${report.records} records read: ${report.added} added, ${report.modified} modified, ${report.withdrawn} withdrawn${problems}; ${report.recordCount} in the feed`;
 }
 
+/** Feed content on a terminal: control characters (escape sequences) shown, never obeyed. */
+const printable = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 function printProblems(report: ImportReport): void {
   for (const p of report.problemSamples.slice(0, 20)) {
     const where = `${p.file}${p.row === null ? '' : `:${p.row}`}${p.record ? ` ${p.record}` : ''}`;
-    process.stderr.write(`  problem: ${where}: ${p.reason}\n`);
+    process.stderr.write(`  problem: ${printable(`${where}: ${p.reason}`)}\n`);
   }
   if (report.problems > 20) process.stderr.write(`  … ${report.problems - 20} more problem(s)\n`);
 }
@@ -64,7 +70,7 @@ export async function feedsImportCommand(sources: string[], flags: ImportFlags):
     let failed = 0;
     const reports: ImportReport[] = [];
     for (const source of sources) {
-      const { progress, observer } = progressFor(source);
+      const { progress, observer } = progressFor(isUrl(source) ? redactUrl(source) : source);
       const options = { ...(flags.partial ? { partial: true } : {}), ...(flags.allowOlder ? { allowOlder: true } : {}) };
       try {
         const report = isUrl(source)
@@ -73,14 +79,14 @@ export async function feedsImportCommand(sources: string[], flags: ImportFlags):
         progress.end();
         reports.push(report);
         if (!flags.json) {
-          process.stdout.write(`${summary(report)}\n`);
+          process.stdout.write(`${printable(summary(report))}\n`);
           printProblems(report);
         }
       } catch (error) {
         progress.end();
         if (!(error instanceof AppError)) throw error;
         failed++;
-        process.stderr.write(`vigil: ${error.message}\n`);
+        process.stderr.write(`vigil: ${printable(error.message)}\n`);
       }
     }
     if (flags.json) process.stdout.write(`${JSON.stringify(reports.map(jsonReport), null, 2)}\n`);
@@ -110,7 +116,9 @@ export async function feedsStatusCommand(flags: { json?: boolean }): Promise<voi
       const header = ['FEED', 'KIND', 'RECORDS', 'LAST IMPORT (UTC)', 'AGE', 'EDITION', 'SOURCE'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       for (const row of [header, ...rows]) {
-        process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+        process.stdout.write(
+          `${printable(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))}\n`,
+        );
       }
     }
     for (const f of feeds.filter((feed) => feed.stale)) {
@@ -126,10 +134,16 @@ export async function feedsSyncCommand(): Promise<void> {
     if (config.feeds.mirrors.length === 0) {
       throw new CliExit(EXIT.CONFIG, 'no mirror configured: set FEED_MIRRORS to feed=URL pairs (see docs/configuration.md)');
     }
-    const results = await syncFeeds(database, config, (feed) => progressFor(feed).observer);
+    const bars: Array<{ end(): void }> = [];
+    const results = await syncFeeds(database, config, (feed) => {
+      const { progress, observer } = progressFor(feed);
+      bars.push(progress);
+      return observer;
+    });
+    for (const bar of bars) bar.end();
     let failed = 0;
     for (const result of results) {
-      if (result.report) process.stdout.write(`${summary(result.report)}\n`);
+      if (result.report) process.stdout.write(`${printable(summary(result.report))}\n`);
       else {
         failed++;
         process.stderr.write(`vigil: ${result.url}: ${result.error}\n`);

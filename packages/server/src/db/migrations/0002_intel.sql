@@ -14,6 +14,8 @@ CREATE TABLE vigil.feeds (
   -- When the publisher released this edition (KEV dateReleased, EPSS score date), when it says.
   released_at timestamptz,
   imported_at timestamptz NOT NULL,
+  -- The last import was partial (added and updated only): a snapshot of the same file still withdraws.
+  partial boolean NOT NULL DEFAULT false,
   -- Last time a sync found the mirror unchanged: the feed is current even though nothing was written.
   checked_at timestamptz NOT NULL
 );
@@ -74,6 +76,8 @@ CREATE TABLE vigil.advisory_packages (
 );
 CREATE INDEX advisory_packages_advisory_idx ON vigil.advisory_packages (feed, advisory_id);
 
+-- KEV, EPSS and NVD rows belong to their one feed through the import that wrote them: deleting
+-- the feed (and so its imports) deletes them. Pruning old imports must keep those rows still cite.
 CREATE TABLE vigil.nvd_cves (
   cve_id text PRIMARY KEY,
   published text NOT NULL,
@@ -85,7 +89,7 @@ CREATE TABLE vigil.nvd_cves (
   cwes text[] NOT NULL DEFAULT '{}',
   configurations jsonb,
   record_sha256 text NOT NULL,
-  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) DEFERRABLE INITIALLY DEFERRED
+  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE vigil.kev_entries (
@@ -101,13 +105,13 @@ CREATE TABLE vigil.kev_entries (
   notes text NOT NULL,
   cwes text[] NOT NULL DEFAULT '{}',
   record_sha256 text NOT NULL,
-  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) DEFERRABLE INITIALLY DEFERRED
+  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE vigil.epss_scores (
   cve_id text PRIMARY KEY,
-  -- The texts as published: comparing them decides what changed, and the numbers stay exact.
+  -- Stored exactly as published (numeric); a score counts as changed when its value differs.
   epss numeric NOT NULL CHECK (epss BETWEEN 0 AND 1),
   percentile numeric NOT NULL CHECK (percentile BETWEEN 0 AND 1),
-  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) DEFERRABLE INITIALLY DEFERRED
+  import_id bigint NOT NULL REFERENCES vigil.feed_imports (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 );

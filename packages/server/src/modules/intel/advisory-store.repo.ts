@@ -21,7 +21,7 @@ export interface StoredAdvisories {
  *
  * Records are used as stored, not parsed again: the only writer of `vigil.advisories` is the feed
  * import, which stores what `readAdvisories` produced after parseOsvRecord had validated it
- * (canonical JSON of that same object). Parsing each again would double the cost of the scan's
+ * (the JSON of that same object). Parsing each again would double the cost of the scan's
  * largest step and protect against nothing a scan could recover from.
  */
 export async function loadAdvisoryIndex(session: SqlSession, wanted: WantedPackages): Promise<StoredAdvisories> {

@@ -68,6 +68,9 @@ export async function importFeed(
     await lockFeed(session, source.name);
     // Read again under the lock: another process may have imported this very file meanwhile.
     const current = await findFeed(session, source.name);
+    if (current && current.kind !== source.kind) {
+      throw fail('FEED_KIND_MISMATCH', `${source.display} holds ${source.kind} data but feed ${source.name} is a ${current.kind} feed`);
+    }
     if (current && (await alreadyImported(session, source, options, sha256, current))) return unchanged(source, sha256, current);
     const start = { feed: source.name, kind: source.kind, source: source.display, sourceSha256: sha256, startedAt: new Date() };
     const importId = await beginImport(session, start);
@@ -83,7 +86,20 @@ export async function importFeed(
         if (problemSamples.length < MAX_PROBLEM_SAMPLES) problemSamples.push(problem);
       },
     };
-    const result = await IMPORTERS[source.kind](ctx);
+    let result: KindResult;
+    try {
+      result = await IMPORTERS[source.kind](ctx);
+    } catch (error) {
+      // A value the database refuses (class 22, data exception) is bad input, not a crash.
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && code.startsWith('22')) {
+        throw fail(
+          'FEED_SOURCE_INVALID',
+          `${source.display}: the database refused a record (${(error as Error).message}); nothing was imported`,
+        );
+      }
+      throw error;
+    }
     await finishImport(session, {
       importId,
       start,
@@ -91,6 +107,7 @@ export async function importFeed(
       recordCount: result.recordCount,
       edition: result.edition,
       releasedAt: result.releasedAt,
+      partial: Boolean(options.partial),
       problemSamples,
     });
     return {
@@ -121,7 +138,8 @@ async function alreadyImported(
   sha256: string,
   feed: FeedRow,
 ): Promise<boolean> {
-  if (feed.sourceSha256 === sha256) return true;
+  // A snapshot import of the file last imported as a partial one still has to withdraw.
+  if (feed.sourceSha256 === sha256 && (!feed.partial || options.partial || source.kind === 'nvd')) return true;
   if (source.kind !== 'nvd' && !options.partial) return false;
   const { rows } = await session.query('SELECT 1 FROM vigil.feed_imports WHERE feed = $1 AND source_sha256 = $2 LIMIT 1', [
     source.name,

@@ -294,3 +294,117 @@ describe('feed status', () => {
     expect(later.find((f) => f.name === 'osv:rocky-age')?.stale).toBe(true);
   });
 });
+
+describe('stale, partial and broken copies do not undo newer data', () => {
+  const template = JSON.parse(readFileSync(fixture('osv/ghsa-npm/GHSA-35jh-r3h4-6jhm.json'), 'utf8'));
+  const record = (id: string, modified: string, extra: Record<string, unknown> = {}) => ({
+    ...template,
+    id,
+    aliases: [],
+    modified,
+    ...extra,
+  });
+  const osvFile = (name: string, records: unknown[]) => temp(`${name}.json`, JSON.stringify(records));
+  const live = async (feed: string) =>
+    (
+      await db.database.query<{ id: string; withdrawn: boolean; modified: string }>(
+        'SELECT id, withdrawn, modified FROM vigil.advisories WHERE feed = $1 ORDER BY id',
+        [feed],
+      )
+    ).rows;
+
+  it('an advisory holding an unpaired surrogate is skipped with a problem; the rest import', async () => {
+    const file = osvFile('surrogate', [
+      record('S-1', '2024-01-01T00:00:00Z'),
+      record('S-2', '2024-01-01T00:00:00Z', { summary: 'bad \ud800 text' }),
+    ]);
+    const report = await importFile(file, {}, 'osv:surrogate');
+    expect(report).toMatchObject({ added: 1, problems: 1 });
+    expect(report.problemSamples[0]).toMatchObject({ record: 'S-2', reason: expect.stringContaining('surrogate') });
+  });
+
+  it('a record older than the stored one is kept as stored; a stale snapshot does not withdraw newer records', async () => {
+    await importFile(osvFile('fresh', [record('O-1', '2024-05-01T00:00:00Z'), record('O-2', '2024-05-01T00:00:00Z')]), {}, 'osv:stale');
+    await importFile(
+      osvFile('newer', [
+        record('O-1', '2024-06-01T00:00:00Z', { summary: 'v2' }),
+        record('O-2', '2024-05-01T00:00:00Z'),
+        record('O-3', '2024-07-01T00:00:00Z'),
+      ]),
+      {},
+      'osv:stale',
+    );
+    // A mirror's old copy: O-1 at its first version, without O-3 (published after the copy was made).
+    const stale = await importFile(
+      osvFile('stale', [record('O-1', '2024-05-01T00:00:00Z'), record('O-2', '2024-05-01T00:00:00Z')]),
+      {},
+      'osv:stale',
+    );
+    expect(stale).toMatchObject({ added: 0, modified: 0, withdrawn: 0, problems: 1 });
+    expect(stale.problemSamples[0]?.reason).toContain('older than the stored copy');
+    expect(await live('osv:stale')).toEqual([
+      { id: 'O-1', withdrawn: false, modified: '2024-06-01T00:00:00Z' },
+      { id: 'O-2', withdrawn: false, modified: '2024-05-01T00:00:00Z' },
+      { id: 'O-3', withdrawn: false, modified: '2024-07-01T00:00:00Z' },
+    ]);
+  });
+
+  it('a record this copy names but cannot read is not withdrawn', async () => {
+    await importFile(osvFile('whole', [record('W-1', '2024-01-01T00:00:00Z'), record('W-2', '2024-01-01T00:00:00Z')]), {}, 'osv:unread');
+    const broken = await importFile(
+      osvFile('broken', [record('W-1', '2024-01-01T00:00:00Z'), record('W-2', '2024-01-02T00:00:00Z', { affected: 'oops' })]),
+      {},
+      'osv:unread',
+    );
+    expect(broken).toMatchObject({ withdrawn: 0, problems: 1 });
+    expect((await live('osv:unread')).map((r) => [r.id, r.withdrawn])).toEqual([
+      ['W-1', false],
+      ['W-2', false],
+    ]);
+  });
+
+  it('the file last imported as a partial slice, imported again as a snapshot, withdraws what it lacks', async () => {
+    await importFile(osvFile('full', [record('P-1', '2024-01-01T00:00:00Z'), record('P-2', '2024-01-01T00:00:00Z')]), {}, 'osv:partial');
+    const slice = osvFile('slice', [record('P-1', '2024-02-01T00:00:00Z')]);
+    expect(await importFile(slice, { partial: true }, 'osv:partial')).toMatchObject({ modified: 1, withdrawn: 0 });
+    expect(await importFile(slice, { partial: true }, 'osv:partial')).toMatchObject({ status: 'unchanged' });
+    expect(await importFile(slice, {}, 'osv:partial')).toMatchObject({ status: 'imported', withdrawn: 1 });
+  });
+
+  it('an NVD copy older than the stored CVE keeps the stored one', async () => {
+    const page = JSON.parse(gunzipSync(readFileSync(fixture('nvd/nvd-api2-cves-CVE-2023-0001.json.gz'))).toString('utf8'));
+    const newer = structuredClone(page);
+    newer.vulnerabilities[0].cve.lastModified = '2024-06-01T00:00:00.000';
+    newer.vulnerabilities[0].cve.descriptions[0].value = 'updated description';
+    expect(await importFile(temp('nvd-newer.json', JSON.stringify(newer)))).toMatchObject({ modified: 1 });
+    const older = await importFile(temp('nvd-older.json', JSON.stringify(page, null, 1)));
+    expect(older).toMatchObject({ modified: 0, problems: 1 });
+    const { rows } = await db.database.query<{ description: string }>(
+      "SELECT description FROM vigil.nvd_cves WHERE cve_id = 'CVE-2023-0001'",
+    );
+    expect(rows[0]?.description).toBe('updated description');
+  });
+
+  it('an undated EPSS file after a dated one is refused', async () => {
+    const dated = temp(
+      'epss-dated.csv',
+      '#model_version:v2025.03.14,score_date:2025-08-16T00:00:00+0000\ncve,epss,percentile\nCVE-2020-0001,0.1,0.5\n',
+    );
+    expect(await importFile(dated)).toMatchObject({ status: 'imported' });
+    const before = await intelDigest(db.database);
+    const error = await failure(importFile(temp('epss-undated.csv', 'cve,epss,percentile\nCVE-2020-0001,0.2,0.6\n')));
+    expect(error.code).toBe('FEED_OLDER_EDITION');
+    expect(error.message).toContain('no score date');
+    expect(await intelDigest(db.database)).toEqual(before);
+  });
+
+  it('the KEV CSV is current after a JSON re-release that added no CVE', async () => {
+    const catalog = JSON.parse(readFileSync(fixture('kev/known_exploited_vulnerabilities.json'), 'utf8'));
+    catalog.dateReleased = '2025-08-27T10:00:00.000Z';
+    catalog.catalogVersion = '2025.08.27';
+    catalog.vulnerabilities[0].notes = `${catalog.vulnerabilities[0].notes} (updated)`;
+    expect(await importFile(temp('kev-rereleased.json', JSON.stringify(catalog)))).toMatchObject({ modified: 1 });
+    const csv = await importFile(fixture('kev/known_exploited_vulnerabilities.csv'));
+    expect(csv).toMatchObject({ status: 'imported', added: 0, withdrawn: 0 });
+  });
+});

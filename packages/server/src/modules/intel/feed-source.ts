@@ -16,6 +16,7 @@ export interface FeedSource {
   name: string;
 }
 
+const RESERVED = new Set(['kev', 'epss', 'nvd']);
 const FEED_NAME = /^[A-Za-z0-9][A-Za-z0-9:._/+-]{0,127}$/;
 const SNIFF_CHARS = 8 * 1024;
 
@@ -34,14 +35,18 @@ export function assertFeedName(name: string): string {
  * CSV), an EPSS score file, an NVD CVE API 2.0 document, or else advisories (an OSV zip, JSON or
  * YAML, a Debian tracker, an Alpine secdb, a WordPress feed), which the advisory reader checks.
  */
-export async function identifySource(file: string, options: { name?: string; display?: string } = {}): Promise<FeedSource> {
+export async function identifySource(
+  file: string,
+  options: { name?: string; display?: string /** Named after this path instead of `file` (a URL's path). */; nameFrom?: string } = {},
+): Promise<FeedSource> {
   let info: Awaited<ReturnType<typeof lstat>>;
   try {
     info = await lstat(file);
   } catch (error) {
     throw fail('FEED_SOURCE_UNREADABLE', `${file}: cannot read (${(error as Error).message})`);
   }
-  const display = options.display ?? file;
+  // Absolute, so `feeds status` says where a file was whatever directory it is run from.
+  const display = options.display ?? path.resolve(file);
   let kind: FeedKind = 'osv';
   if (info.isFile()) kind = await sniffKind(file);
   else if (!info.isDirectory()) throw fail('FEED_SOURCE_UNREADABLE', `${file}: neither a file nor a directory`);
@@ -52,7 +57,10 @@ export async function identifySource(file: string, options: { name?: string; dis
       `${display} holds ${kind.toUpperCase()} data, which is always the feed named ${kind} (not ${JSON.stringify(options.name)})`,
     );
   }
-  const name = assertFeedName(options.name ?? defaultFeedName(kind, file));
+  if (kind === 'osv' && options.name !== undefined && RESERVED.has(options.name)) {
+    throw fail('FEED_NAME_INVALID', `feed name ${options.name} is reserved for ${options.name.toUpperCase()} data`);
+  }
+  const name = assertFeedName(options.name ?? defaultFeedName(kind, options.nameFrom ?? file));
   return { path: file, display, kind, name };
 }
 

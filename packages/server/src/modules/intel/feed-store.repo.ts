@@ -12,6 +12,8 @@ export interface FeedRow {
   releasedAt: Date | null;
   importedAt: Date;
   checkedAt: Date;
+  /** The last import added and updated only (`--partial`): it did not withdraw what it lacked. */
+  partial: boolean;
 }
 
 export type ChangeKind = 'added' | 'modified' | 'withdrawn';
@@ -25,7 +27,7 @@ export interface ImportCounts {
 }
 
 const FEED_COLUMNS = `name, kind, source, source_sha256 AS "sourceSha256", record_count AS "recordCount", edition,
-  released_at AS "releasedAt", imported_at AS "importedAt", checked_at AS "checkedAt"`;
+  released_at AS "releasedAt", imported_at AS "importedAt", checked_at AS "checkedAt", partial`;
 
 export async function findFeed(session: SqlSession, name: string): Promise<FeedRow | null> {
   const { rows } = await session.query<FeedRow>(`SELECT ${FEED_COLUMNS} FROM vigil.feeds WHERE name = $1`, [name]);
@@ -90,6 +92,7 @@ export interface ImportFinish {
   recordCount: number;
   edition: string | null;
   releasedAt: Date | null;
+  partial: boolean;
   problemSamples: unknown[];
 }
 
@@ -111,9 +114,11 @@ export async function finishImport(session: SqlSession, finish: ImportFinish): P
     ],
   );
   await session.query(
-    `UPDATE vigil.feeds SET source = $2, source_sha256 = $3, record_count = $4, edition = $5, released_at = $6,
-       imported_at = $7, checked_at = $7 WHERE name = $1`,
-    [start.feed, start.source, start.sourceSha256, finish.recordCount, finish.edition, finish.releasedAt, now],
+    // A known release date is never replaced by none: an undated copy must not disarm the check
+    // that refuses older editions.
+    `UPDATE vigil.feeds SET source = $2, source_sha256 = $3, record_count = $4, edition = coalesce($5, edition),
+       released_at = coalesce($6, released_at), imported_at = $7, checked_at = $7, partial = $8 WHERE name = $1`,
+    [start.feed, start.source, start.sourceSha256, finish.recordCount, finish.edition, finish.releasedAt, now, finish.partial],
   );
 }
 

@@ -13,6 +13,8 @@ import { feedSyncJob } from './intel.jobs.ts';
 
 const KEV = readFileSync(path.resolve(import.meta.dirname, '../../../../../../shared/fixtures/kev/known_exploited_vulnerabilities.json'));
 
+const OSV = readFileSync(path.resolve(import.meta.dirname, '../../../../../../shared/fixtures/osv/ghsa-npm/GHSA-35jh-r3h4-6jhm.json'));
+
 let db: TestDatabase;
 let server: Server;
 let origin: string;
@@ -26,6 +28,9 @@ beforeAll(async () => {
     if (pathname === '/kev.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': KEV.length });
       res.end(KEV);
+    } else if (pathname === '/mirror/Go/all.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(OSV);
     } else if (pathname === '/to-private') {
       res.writeHead(302, { location: 'http://10.0.0.1/kev.json' });
       res.end();
@@ -94,6 +99,14 @@ describe('feed sync from mirrors', () => {
     const report = await importFromUrl(db.database, config, `${origin}/kev.json?token=s3cret`);
     expect(report.feed).toBe('kev');
     expect(report.source).not.toContain('s3cret');
+  });
+
+  it('names an advisory feed fetched from a URL after the URL, so the same URL updates the same feed', async () => {
+    const config = mirrorConfig('');
+    const first = await importFromUrl(db.database, config, `${origin}/mirror/Go/all.json`);
+    expect(first).toMatchObject({ feed: 'osv:Go', status: 'imported', added: 1 });
+    const again = await importFromUrl(db.database, config, `${origin}/mirror/Go/all.json`);
+    expect(again).toMatchObject({ feed: 'osv:Go', status: 'unchanged' });
   });
 
   it('runs as the scheduled job, logging each mirror', async () => {

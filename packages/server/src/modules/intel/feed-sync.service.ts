@@ -35,15 +35,20 @@ export async function importFromUrl(
   database: Database,
   config: Pick<Config, 'outbound' | 'dataDir'>,
   url: string,
-  options: ImportOptions & { feed?: string; sync?: boolean } = {},
+  options: ImportOptions & { feed?: string; sync?: boolean; signal?: AbortSignal } = {},
   observer: ImportObserver = {},
 ): Promise<ImportReport> {
   const dir = path.join(config.dataDir, 'downloads');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `feed-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`);
   try {
-    await downloadToFile(url, file, outboundPolicy(config));
-    const source = await identifySource(file, { display: redactUrl(url), ...(options.feed ? { name: options.feed } : {}) });
+    await downloadToFile(url, file, outboundPolicy(config), options.signal ? { signal: options.signal } : {});
+    // Named after the URL's path, never the download's temporary name: the same URL is the same feed.
+    const source = await identifySource(file, {
+      display: redactUrl(url),
+      nameFrom: decodeURIComponent(new URL(url).pathname),
+      ...(options.feed ? { name: options.feed } : {}),
+    });
     const report = await importFeed(database, source, options, observer);
     // A sync that found the mirror's file unchanged still confirms the feed is current.
     if (report.status === 'unchanged' && options.sync) await markChecked(database, report.feed);
@@ -58,16 +63,25 @@ export async function syncFeeds(
   database: Database,
   config: Pick<Config, 'outbound' | 'dataDir' | 'feeds'>,
   observer: (feed: string) => ImportObserver = () => ({}),
+  signal?: AbortSignal,
 ): Promise<FetchedImport[]> {
   const results: FetchedImport[] = [];
   for (const mirror of config.feeds.mirrors) {
+    if (signal?.aborted) break;
     const shown = redactUrl(mirror.url);
     try {
-      const report = await importFromUrl(database, config, mirror.url, { feed: mirror.feed, sync: true }, observer(mirror.feed));
+      const report = await importFromUrl(
+        database,
+        config,
+        mirror.url,
+        { feed: mirror.feed, sync: true, ...(signal ? { signal } : {}) },
+        observer(mirror.feed),
+      );
       results.push({ feed: mirror.feed, url: shown, report });
     } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      results.push({ feed: mirror.feed, url: shown, error: error.message });
+      // One mirror's failure, whatever it is, must not keep the others from syncing.
+      const message = error instanceof AppError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+      results.push({ feed: mirror.feed, url: shown, error: message });
     }
   }
   return results;

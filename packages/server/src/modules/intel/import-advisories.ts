@@ -1,5 +1,5 @@
 import { AdvisorySourceError, ecosystemKey, mergeRecords, normaliseName, type OsvRecord, readAdvisories } from '@vigil/vulndb';
-import { holdsNul, NUL_REASON, sha256Hex } from '../../lib/canonical-json.ts';
+import { sha256Hex, unstorableJson } from '../../lib/canonical-json.ts';
 import type { ChangeKind } from './feed-store.repo.ts';
 import { recordChanges } from './feed-store.repo.ts';
 import { Batcher, type ImportContext, type KindResult } from './import-context.ts';
@@ -20,7 +20,21 @@ interface AdvisoryRow {
 interface Stored {
   hash: string;
   withdrawn: boolean;
+  modified: string | null;
 }
+
+/** An OSV `modified` time in milliseconds; null when absent or unreadable. */
+const timeOf = (modified: string | null | undefined): number | null => {
+  if (!modified) return null;
+  const t = Date.parse(modified);
+  return Number.isNaN(t) ? null : t;
+};
+
+/** A stored record modified after everything in this copy: the copy predates it (a stale mirror). */
+const postdates = (modified: string | null, newest: number | null): boolean => {
+  const t = timeOf(modified);
+  return t !== null && newest !== null && t > newest;
+};
 
 const BATCH = 500;
 
@@ -33,11 +47,12 @@ const BATCH = 500;
 export async function importAdvisories(ctx: ImportContext): Promise<KindResult> {
   const { session, source } = ctx;
   const stored = new Map<string, Stored>();
-  const { rows } = await session.query<{ id: string; record_sha256: string; withdrawn: boolean }>(
-    'SELECT id, record_sha256, withdrawn FROM vigil.advisories WHERE feed = $1',
+  const { rows } = await session.query<{ id: string; record_sha256: string; withdrawn: boolean; modified: string | null }>(
+    'SELECT id, record_sha256, withdrawn, modified FROM vigil.advisories WHERE feed = $1',
     [source.name],
   );
-  for (const row of rows) stored.set(row.id, { hash: row.record_sha256, withdrawn: row.withdrawn });
+  for (const row of rows) stored.set(row.id, { hash: row.record_sha256, withdrawn: row.withdrawn, modified: row.modified });
+  let newest: number | null = null;
 
   const seen = new Map<string, string>();
   // Later records with an id already seen, merged in at the end (WordPress feeds list one
@@ -46,6 +61,13 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
   const changes = new Map<string, ChangeKind>();
   let records = 0;
   let problems = 0;
+  // Records this copy names but that could not be read: not "gone", so never withdrawn for it.
+  const unread = new Set<string>();
+  const problem = (p: { origin: string; recordId: string | null; reason: string }): void => {
+    problems++;
+    if (p.recordId !== null) unread.add(p.recordId);
+    ctx.problem({ file: p.origin, record: p.recordId, row: null, reason: p.reason });
+  };
   const batch = new Batcher<AdvisoryRow>(BATCH, (rows) => writeAdvisories(ctx, rows));
 
   const onRecord = (record: OsvRecord, origin: string): void => {
@@ -54,8 +76,9 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
     // Not canonicalised (sorted keys): that cost a fifth of the import, and a publisher's tooling
     // writes its keys in one order; a copy reordered only re-checks its records as modified.
     const text = JSON.stringify(record);
-    if (holdsNul(text)) {
-      ctx.problem({ file: origin, record: record.id, row: null, reason: NUL_REASON });
+    const unstorable = unstorableJson(text);
+    if (unstorable) {
+      problem({ origin, recordId: record.id, reason: `${unstorable}; skipped` });
       return;
     }
     const hash = sha256Hex(text);
@@ -71,7 +94,20 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
     seen.set(record.id, hash);
     const withdrawn = Boolean(record.withdrawn);
     const before = stored.get(record.id);
+    const modified = timeOf(record.modified);
+    if (modified !== null && (newest === null || modified > newest)) newest = modified;
     if (before && before.hash === hash && before.withdrawn === withdrawn) return;
+    // A copy of a record older than the stored one (a stale mirror) must not undo its update.
+    const storedModified = timeOf(before?.modified);
+    if (before && modified !== null && storedModified !== null && modified < storedModified) {
+      ctx.problem({
+        file: origin,
+        record: record.id,
+        row: null,
+        reason: `older than the stored copy (modified ${record.modified} < ${before.modified}); the stored one is kept`,
+      });
+      return;
+    }
     const change: ChangeKind = !before ? 'added' : withdrawn && !before.withdrawn ? 'withdrawn' : 'modified';
     changes.set(record.id, change);
     batch.push({
@@ -92,10 +128,7 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
       source.path,
       {
         record: onRecord,
-        problem: (p) => {
-          problems++;
-          ctx.problem({ file: p.origin, record: p.recordId, row: null, reason: p.reason });
-        },
+        problem,
       },
       { afterDocument: () => batch.drain() },
     );
@@ -116,7 +149,9 @@ export async function importAdvisories(ctx: ImportContext): Promise<KindResult> 
   }
 
   if (!ctx.options.partial) {
-    const gone = [...stored].filter(([id, row]) => !row.withdrawn && !seen.has(id)).map(([id]) => id);
+    const gone = [...stored]
+      .filter(([id, row]) => !row.withdrawn && !seen.has(id) && !unread.has(id) && !postdates(row.modified, newest))
+      .map(([id]) => id);
     for (const id of gone) changes.set(id, 'withdrawn');
     await withdrawMissing(ctx, gone);
   }

@@ -43,8 +43,8 @@ export interface KindResult {
 /**
  * Rows wait here until a batch is full, then go to the database in one statement. Readers call
  * `drain` between documents or chunks. One batch is written while the next is read: on
- * PostgreSQL the server stores while this process parses. At most two batches (plus one document)
- * are in memory; a failed write is thrown from the next `drain` or `flush`.
+ * PostgreSQL the server stores while this process parses. Apart from the document being read, at
+ * most two batches are in memory; a failed write is thrown from the next `drain` or `flush`.
  */
 export class Batcher<T> {
   private rows: T[] = [];
@@ -60,13 +60,15 @@ export class Batcher<T> {
   }
 
   async drain(): Promise<void> {
-    if (this.rows.length < this.size) return;
-    await this.settle();
-    const batch = this.rows;
-    this.rows = [];
-    this.writing = this.write(batch);
-    // Observed at the next drain or flush; until then it must not count as unhandled.
-    this.writing.catch(() => {});
+    // A document may bring far more than one batch (a distribution tracker is one document):
+    // written batch by batch, the last one left writing while reading goes on.
+    while (this.rows.length >= this.size) {
+      await this.settle();
+      const batch = this.rows.splice(0, this.size);
+      this.writing = this.write(batch);
+      // Observed at the next drain or flush; until then it must not count as unhandled.
+      this.writing.catch(() => {});
+    }
   }
 
   async flush(): Promise<void> {

@@ -68,6 +68,12 @@ export async function importEpss(ctx: ImportContext): Promise<KindResult> {
 
   const releasedAt = parseReleaseDate(summary.scoreDate);
   const stamp = ctx.previous?.releasedAt ?? null;
+  if (stamp && !releasedAt && !ctx.options.allowOlder) {
+    throw fail(
+      'FEED_OLDER_EDITION',
+      `${source.display}: this EPSS file says no score date, so it cannot be shown newer than the scores imported (${stamp.toISOString().slice(0, 10)}); nothing was changed (pass --allow-older to import it anyway)`,
+    );
+  }
   if (stamp && releasedAt && releasedAt < stamp && !ctx.options.allowOlder) {
     throw fail(
       'FEED_OLDER_EDITION',

@@ -1,5 +1,5 @@
 import { FeedError, type KevEntry, readKev } from '@vigil/vulndb';
-import { contentHash, holdsNul, NUL_REASON } from '../../lib/canonical-json.ts';
+import { contentHash, unstorableJson } from '../../lib/canonical-json.ts';
 import { type ChangeKind, recordChanges } from './feed-store.repo.ts';
 import type { ImportContext, KindResult } from './import-context.ts';
 import { parseReleaseDate } from './import-context.ts';
@@ -34,7 +34,9 @@ export async function importKev(ctx: ImportContext): Promise<KindResult> {
   if (catalog.skipped > 0 || (catalog.count !== null && catalog.count !== catalog.entries.length)) {
     throw fail(
       'FEED_SOURCE_INVALID',
-      `${source.display}: ${catalog.skipped} KEV entries cannot be read, so the catalog is incomplete and was not imported: ${problems.slice(0, 3).join('; ')}`,
+      catalog.skipped > 0
+        ? `${source.display}: ${catalog.skipped} KEV entries cannot be read, so the catalog is incomplete and was not imported: ${problems.slice(0, 3).join('; ')}`
+        : `${source.display}: the catalog says it holds ${catalog.count} entries but lists ${catalog.entries.length}, so it is incomplete and was not imported`,
     );
   }
   if (catalog.entries.length === 0)
@@ -48,27 +50,15 @@ export async function importKev(ctx: ImportContext): Promise<KindResult> {
       .at(-1) ?? '';
   const releasedAt = parseReleaseDate(catalog.dateReleased) ?? parseReleaseDate(newestAdded);
   const edition = catalog.catalogVersion ?? (newestAdded ? `dateAdded ${newestAdded}` : null);
-  const stored = ctx.previous?.releasedAt ?? null;
-  // By day: the CSV form only dates its entries, and the JSON of the same day is the same catalog.
-  const day = (date: Date): string => date.toISOString().slice(0, 10);
-  if (stored && releasedAt && day(releasedAt) < day(stored) && !ctx.options.allowOlder) {
-    throw fail(
-      'FEED_OLDER_EDITION',
-      `${source.display}: this KEV catalog (${edition ?? 'undated'}, released ${releasedAt.toISOString()}) is older than the one imported (${ctx.previous?.edition ?? ''}, released ${stored.toISOString()}); nothing was changed (pass --allow-older to import it anyway)`,
-    );
-  }
+  if (!ctx.options.allowOlder) await refuseOlder(ctx, { newestAdded, releasedAt, dated: catalog.dateReleased !== null, edition });
 
   const { rows } = await session.query<{ cve_id: string; record_sha256: string }>('SELECT cve_id, record_sha256 FROM vigil.kev_entries');
   const before = new Map(rows.map((row) => [row.cve_id, row.record_sha256]));
   const changes = new Map<string, ChangeKind>();
   const write: Array<{ entry: KevEntry; hash: string }> = [];
   for (const entry of catalog.entries) {
-    if (holdsNul(JSON.stringify(entry))) {
-      throw fail(
-        'FEED_SOURCE_INVALID',
-        `${source.display}: ${entry.cveID}: ${NUL_REASON.replace('; skipped', '')}; the catalog was not imported`,
-      );
-    }
+    const unstorable = unstorableJson(JSON.stringify(entry));
+    if (unstorable) throw fail('FEED_SOURCE_INVALID', `${source.display}: ${entry.cveID}: ${unstorable}; the catalog was not imported`);
     const hash = contentHash(entry);
     const old = before.get(entry.cveID);
     before.delete(entry.cveID);
@@ -86,6 +76,36 @@ export async function importKev(ctx: ImportContext): Promise<KindResult> {
   const counts = { records: catalog.entries.length, added: 0, modified: 0, withdrawn: 0 };
   for (const change of changes.values()) counts[change]++;
   return { counts, recordCount: catalog.entries.length, edition, releasedAt, changes };
+}
+
+/**
+ * A catalog is older than the stored one when it lacks a later addition (its newest `dateAdded`
+ * is before the stored newest), or when both are JSON catalogs and its `dateReleased` is on an
+ * earlier day. The CSV form carries no release date, so a CSV is judged by its additions only:
+ * CISA re-releases the JSON for note and ransomware changes without adding CVEs.
+ */
+async function refuseOlder(
+  ctx: ImportContext,
+  catalog: { newestAdded: string; releasedAt: Date | null; dated: boolean; edition: string | null },
+): Promise<void> {
+  const { rows } = await ctx.session.query<{ newest: string | null }>(
+    `SELECT to_char(max(date_added), 'YYYY-MM-DD') AS newest FROM vigil.kev_entries`,
+  );
+  const storedNewest = rows[0]?.newest ?? null;
+  const stored = ctx.previous;
+  const day = (date: Date): string => date.toISOString().slice(0, 10);
+  const storedDated = stored?.edition !== null && stored?.edition !== undefined && !stored.edition.startsWith('dateAdded ');
+  const lacksAdditions = storedNewest !== null && catalog.newestAdded !== '' && catalog.newestAdded < storedNewest;
+  const releasedEarlier =
+    catalog.dated && storedDated && stored?.releasedAt && catalog.releasedAt && day(catalog.releasedAt) < day(stored.releasedAt);
+  if (!lacksAdditions && !releasedEarlier) return;
+  const what = lacksAdditions
+    ? `its newest entry was added ${catalog.newestAdded}, the stored catalog's ${storedNewest}`
+    : `it was released ${catalog.releasedAt?.toISOString()}, the stored one ${stored?.releasedAt?.toISOString()}`;
+  throw fail(
+    'FEED_OLDER_EDITION',
+    `${ctx.source.display}: this KEV catalog (${catalog.edition ?? 'undated'}) is older than the one imported (${stored?.edition ?? ''}): ${what}; nothing was changed (pass --allow-older to import it anyway)`,
+  );
 }
 
 async function writeEntries(ctx: ImportContext, rows: Array<{ entry: KevEntry; hash: string }>): Promise<void> {

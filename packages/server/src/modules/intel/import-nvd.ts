@@ -1,5 +1,5 @@
 import { type NvdCve, NvdError, readNvd } from '@vigil/vulndb';
-import { contentHash, holdsNul, NUL_REASON } from '../../lib/canonical-json.ts';
+import { contentHash, unstorableJson } from '../../lib/canonical-json.ts';
 import { Batcher, type ImportContext, type KindResult } from './import-context.ts';
 import { fail } from './intel.errors.ts';
 
@@ -21,14 +21,30 @@ export async function importNvd(ctx: ImportContext): Promise<KindResult> {
   let added = 0;
   let modified = 0;
   const batch = new Batcher<NvdRow>(BATCH, async (rows) => {
-    const { rows: existing } = await session.query<{ cve_id: string; record_sha256: string }>(
-      'SELECT cve_id, record_sha256 FROM vigil.nvd_cves WHERE cve_id = ANY($1::text[])',
+    const { rows: existing } = await session.query<{ cve_id: string; record_sha256: string; last_modified: string }>(
+      'SELECT cve_id, record_sha256, last_modified FROM vigil.nvd_cves WHERE cve_id = ANY($1::text[])',
       [rows.map((row) => row.cve.id)],
     );
     const before = new Map(existing.map((row) => [row.cve_id, row.record_sha256]));
+    const storedModified = new Map(existing.map((row) => [row.cve_id, Date.parse(row.last_modified)]));
     // The same CVE twice in one document: the later copy wins, as it would on a second import.
     const latest = new Map(rows.map((row) => [row.cve.id, row]));
-    const changed = [...latest.values()].filter((row) => before.get(row.cve.id) !== row.hash);
+    const changed = [...latest.values()].filter((row) => {
+      if (before.get(row.cve.id) === row.hash) return false;
+      // An older page (or an old export) must not undo what a newer one brought.
+      const stored = storedModified.get(row.cve.id);
+      const incoming = Date.parse(row.cve.lastModified);
+      if (stored !== undefined && !Number.isNaN(stored) && !Number.isNaN(incoming) && incoming < stored) {
+        ctx.problem({
+          file: source.path,
+          record: row.cve.id,
+          row: null,
+          reason: `older than the stored copy (lastModified ${row.cve.lastModified}); the stored one is kept`,
+        });
+        return false;
+      }
+      return true;
+    });
     for (const row of changed) {
       if (before.has(row.cve.id)) modified++;
       else added++;
@@ -42,8 +58,9 @@ export async function importNvd(ctx: ImportContext): Promise<KindResult> {
       (cve) => {
         records++;
         ctx.progress(records);
-        if (holdsNul(JSON.stringify(cve))) {
-          ctx.problem({ file: source.path, record: cve.id, row: null, reason: NUL_REASON });
+        const unstorable = unstorableJson(JSON.stringify(cve));
+        if (unstorable) {
+          ctx.problem({ file: source.path, record: cve.id, row: null, reason: `${unstorable}; skipped` });
           return;
         }
         batch.push({ cve, hash: contentHash(cve) });

@@ -16,9 +16,9 @@ export function feedSyncJob(deps: { config: Config; database: Database; logger: 
     retry: { limit: 2, delaySeconds: 300, backoff: true },
     expireInSeconds: 6 * 60 * 60,
     schedule: deps.config.feeds.syncCron,
-    async handler() {
+    async handler(_payload, ctx) {
       if (deps.config.feeds.mirrors.length === 0) return;
-      const results = await syncFeeds(deps.database, deps.config);
+      const results = await syncFeeds(deps.database, deps.config, () => ({}), ctx.signal);
       for (const result of results) {
         if (result.error) deps.logger.warn({ feed: result.feed, url: result.url, error: result.error }, 'feed sync failed');
         else if (result.report) {

@@ -54,6 +54,14 @@ describe('loadConfig', () => {
     [{ DATABASE_ALLOW_PRIVILEGED_LOGIN: 'yes' }, 'DATABASE_ALLOW_PRIVILEGED_LOGIN', /true or false/],
     [{ JOB_POLL_INTERVAL_S: '120' }, 'JOB_POLL_INTERVAL_S', /between 1 and 60/],
     [{ HOST: '10.0.0.5' }, 'PUBLIC_URL', /must be set .* when HOST is not loopback \(HOST is "10.0.0.5"\)/],
+    [{ FEED_MIRRORS: 'kev' }, 'FEED_MIRRORS', /feed=URL pairs/],
+    [{ FEED_MIRRORS: 'kev=ftp://mirror.example/kev.json' }, 'FEED_MIRRORS', /feed=URL pairs/],
+    [{ FEED_MIRRORS: '../x=https://mirror.example/kev.json' }, 'FEED_MIRRORS', /feed=URL pairs/],
+    [{ FEED_MAX_AGE_HOURS: '0' }, 'FEED_MAX_AGE_HOURS', /between 1 and 8760/],
+    [{ FEED_SYNC_CRON: '*/5 * *' }, 'FEED_SYNC_CRON', /five-field cron/],
+    [{ OUTBOUND_ALLOW_HTTP: 'yes' }, 'OUTBOUND_ALLOW_HTTP', /true or false/],
+    [{ OUTBOUND_ALLOW_PRIVATE_HOSTS: 'mirror.lan' }, 'OUTBOUND_ALLOW_PRIVATE_HOSTS', /host:port/],
+    [{ OUTBOUND_MAX_MB: '100000' }, 'OUTBOUND_MAX_MB', /between 1 and 65536/],
   ])('refuses %j naming the variable and what it allows', (env, variable, message) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);
@@ -67,6 +75,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'vigil:hunter2@db/vigil' }, 'DATABASE_URL'],
     [{ PUBLIC_URL: 'https://admin:hunter2@vigil.example.com' }, 'PUBLIC_URL'],
     [{ PUBLIC_URL: 'http://admin:hunter2@vigil.example.com' }, 'PUBLIC_URL'],
+    [{ FEED_MIRRORS: 'kev=https://mirror.example/kev.json?token=hunter2,epss' }, 'FEED_MIRRORS'],
+    [{ FEED_MIRRORS: 'kev=https://u:hunter2@mirror.example/kev.json' }, 'FEED_MIRRORS'],
   ])('does not echo a password from %j', (env, variable) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);
@@ -79,6 +89,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: url, DATABASE_ALLOW_PRIVILEGED_LOGIN: 'true' }).database).toMatchObject({
       allowPrivilegedLogin: true,
     });
+  });
+
+  it('reads feed mirrors and the outbound policy; by default https only, no mirrors, no private hosts', () => {
+    expect(loadConfig({})).toMatchObject({
+      feeds: { mirrors: [], maxAgeHours: 48, syncCron: '17 */6 * * *' },
+      outbound: { allowHttp: false, allowPrivateHosts: [], maxBytes: 2048 * 1024 * 1024, timeoutMs: 600_000 },
+    });
+    const config = loadConfig({
+      FEED_MIRRORS: ' kev=https://mirror.lan/kev.json , osv:Go=https://mirror.lan/Go/all.zip?token=x ',
+      OUTBOUND_ALLOW_PRIVATE_HOSTS: 'Mirror.LAN:443,[fd00::5]:8443',
+    });
+    expect(config.feeds.mirrors).toEqual([
+      { feed: 'kev', url: 'https://mirror.lan/kev.json' },
+      { feed: 'osv:Go', url: 'https://mirror.lan/Go/all.zip?token=x' },
+    ]);
+    expect(config.outbound.allowPrivateHosts).toEqual(['mirror.lan:443', '[fd00::5]:8443']);
   });
 
   it('treats an empty variable as unset', () => {

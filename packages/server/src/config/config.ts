@@ -33,38 +33,32 @@ const postgresUrl = z.string().refine(
   { message: 'must be a postgres:// or postgresql:// URL' },
 );
 
-/** A comma-separated list of IP addresses or CIDR ranges, as Fastify's `trustProxy` takes them. */
-const proxyList = z
-  .string()
-  .transform((value) =>
+/** A comma-separated list: its entries trimmed, empty ones dropped. */
+const commaList = (normalise: (entry: string) => string = (entry) => entry) =>
+  z.string().transform((value) =>
     value
       .split(',')
-      .map((entry) => entry.trim())
+      .map((entry) => normalise(entry.trim()))
       .filter((entry) => entry.length > 0),
-  )
-  .refine(
-    (entries) =>
-      entries.every((entry) => {
-        const [address, bits, ...rest] = entry.split('/');
-        if (rest.length > 0 || address === undefined) return false;
-        const family = isIP(address);
-        if (family === 0) return false;
-        if (bits === undefined) return true;
-        const n = Number(bits);
-        return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128) && /^\d+$/.test(bits);
-      }),
-    { message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.1,192.168.0.0/16)' },
   );
 
+/** A comma-separated list of IP addresses or CIDR ranges, as Fastify's `trustProxy` takes them. */
+const proxyList = commaList().refine(
+  (entries) =>
+    entries.every((entry) => {
+      const [address, bits, ...rest] = entry.split('/');
+      if (rest.length > 0 || address === undefined) return false;
+      const family = isIP(address);
+      if (family === 0) return false;
+      if (bits === undefined) return true;
+      const n = Number(bits);
+      return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128) && /^\d+$/.test(bits);
+    }),
+  { message: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.1,192.168.0.0/16)' },
+);
+
 /** `name=url` pairs, comma-separated: the mirrors `vigil feeds sync` fetches each feed from. */
-const mirrorList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry.length > 0),
-  )
+const mirrorList = commaList()
   .refine(
     (entries) =>
       entries.every((entry) => {
@@ -89,17 +83,12 @@ const mirrorList = z
     }),
   );
 
-const hostPortList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim().toLowerCase())
-      .filter((entry) => entry.length > 0),
-  )
-  .refine((entries) => entries.every((entry) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/.test(entry)), {
+const hostPortList = commaList((entry) => entry.toLowerCase()).refine(
+  (entries) => entries.every((entry) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/.test(entry)),
+  {
     message: 'must be a comma-separated list of host:port entries (e.g. mirror.lan:443)',
-  });
+  },
+);
 
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 

@@ -55,6 +55,19 @@ const feedsSyncCommand = lazy(
   (m) => m.feedsSyncCommand,
 );
 
+const keysListCommand = lazy(
+  () => import('./commands/keys.ts'),
+  (m) => m.keysListCommand,
+);
+const keysRotateCommand = lazy(
+  () => import('./commands/keys.ts'),
+  (m) => m.keysRotateCommand,
+);
+const keysRetireCommand = lazy(
+  () => import('./commands/keys.ts'),
+  (m) => m.keysRetireCommand,
+);
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const EXIT_CODES_HELP = `
@@ -151,6 +164,22 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .action(feedsStatusCommand);
   feeds.command('sync').description('fetch every mirror in FEED_MIRRORS through the outbound guard and import it').action(feedsSyncCommand);
 
+  const keys = vigil
+    .command('keys')
+    .description('the keyrings: jwt, mfa, credentials, report (generated into the data directory unless set in the environment)');
+  keys.command('list').description('each key: purpose, id, status, created, source (never its material)').action(keysListCommand);
+  keys
+    .command('rotate')
+    .description('add a new active key; the previous one keeps verifying and decrypting until retired')
+    .argument('<purpose>', 'jwt, mfa, credentials or report')
+    .action(keysRotateCommand);
+  keys
+    .command('retire')
+    .description('stop using an old key: what it signed or encrypted no longer verifies or decrypts')
+    .argument('<purpose>', 'jwt, mfa, credentials or report')
+    .argument('<kid>', 'the key id (see vigil keys list)')
+    .action(keysRetireCommand);
+
   const admin = vigil.command('admin').description('administrative commands');
   admin
     .command('bootstrap')
@@ -159,7 +188,8 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .requiredOption('--email <email>', "the owner's email address")
     .action(bootstrapCommand);
 
-  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands, ...feeds.commands]) command.exitOverride();
+  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands, ...feeds.commands, ...keys.commands])
+    command.exitOverride();
   return vigil;
 }
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { KEY_PURPOSES, type KeyMaterial, type KeyPurpose, PURPOSE_NAMES, parseKeyVariable } from '../lib/keys/key-material.ts';
 
 /**
  * The one reader of `process.env`. Every variable Vigil understands is declared here, with its
@@ -123,6 +124,11 @@ const envSchema = z.object({
   OUTBOUND_ALLOW_PRIVATE_HOSTS: hostPortList.default([]),
   OUTBOUND_MAX_MB: positiveInt(65_536).default(2048),
   OUTBOUND_TIMEOUT_S: positiveInt(86_400).default(600),
+  // Keys: checked after parsing (parseKeys), so that no message can quote them.
+  JWT_SIGNING_KEY: z.string().optional(),
+  MFA_KEK: z.string().optional(),
+  CREDENTIALS_KEK: z.string().optional(),
+  REPORT_SIGNING_KEY: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -163,6 +169,14 @@ export interface Config {
     maxBytes: number;
     timeoutMs: number;
   };
+  /**
+   * One key per purpose. A purpose whose variable is set uses those keys (the first active, the
+   * others verify-only); any other purpose uses `<dir>/<purpose>.json`, generated on first start.
+   */
+  keys: {
+    dir: string;
+    fromEnv: Partial<Record<KeyPurpose, KeyMaterial[]>>;
+  };
 }
 
 export class ConfigError extends Error {
@@ -178,8 +192,11 @@ export class ConfigError extends Error {
 // Values echoed in configuration errors: a URL may carry a password, which must not reach a
 // terminal log or a CI transcript.
 const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL']);
+// Key variables are secret through and through: not even their start is shown.
+const SECRET_VARIABLES = new Set<string>(PURPOSE_NAMES.map((purpose) => KEY_PURPOSES[purpose].variable));
 
 function shown(variable: string, value: string): string {
+  if (SECRET_VARIABLES.has(variable)) return `${value.length} characters, not shown`;
   // Mirror URLs may carry an access token in their query: never echo them.
   if (variable === 'FEED_MIRRORS') return `${value.length} characters, not shown`;
   if (!URL_VARIABLES.has(variable) || !value.includes('@')) return value;
@@ -220,6 +237,26 @@ function parsePublicUrl(raw: string | undefined, host: string, port: number): UR
   return url;
 }
 
+function parseKeys(env: Readonly<Record<string, string | undefined>>, dataDir: string): Config['keys'] {
+  const fromEnv: Config['keys']['fromEnv'] = {};
+  const seen = new Map<string, string>();
+  for (const purpose of PURPOSE_NAMES) {
+    const variable = KEY_PURPOSES[purpose].variable;
+    const value = env[variable];
+    if (value === undefined) continue;
+    const parsed = parseKeyVariable(purpose, value);
+    if (!parsed.ok) throw new ConfigError(variable, parsed.problem);
+    // One key serving two purposes undoes their separation: a leak or rotation of one is both.
+    for (const fingerprint of parsed.fingerprints) {
+      const other = seen.get(fingerprint);
+      if (other !== undefined) throw new ConfigError(variable, `holds a key that ${other} also holds; every purpose needs its own key`);
+      seen.set(fingerprint, variable);
+    }
+    fromEnv[purpose] = parsed.keys;
+  }
+  return { dir: path.join(dataDir, 'keys'), fromEnv };
+}
+
 /** Validates the environment; throws `ConfigError` naming the first wrong variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, opts: { isTTY?: boolean } = {}): Config {
   const known: Record<string, string> = {};
@@ -251,6 +288,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     throw new ConfigError('DATABASE_MIGRATION_URL', 'is only used together with DATABASE_URL');
   }
   const publicUrl = parsePublicUrl(e.PUBLIC_URL, e.HOST, e.PORT);
+  const keys = parseKeys(known, dataDir);
   return {
     host: e.HOST,
     port: e.PORT,
@@ -272,6 +310,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       maxBytes: e.OUTBOUND_MAX_MB * 1024 * 1024,
       timeoutMs: e.OUTBOUND_TIMEOUT_S * 1000,
     },
+    keys,
   };
 }
 

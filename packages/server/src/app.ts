@@ -13,6 +13,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web.routes.ts';
 import type { Logger } from './logger.ts';
 import { createAssetsModule } from './modules/assets/index.ts';
+import { createAuditModule } from './modules/audit/index.ts';
 import { createTenancyModule } from './modules/tenancy/index.ts';
 import { VERSION } from './version.ts';
 
@@ -70,11 +71,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const tenancy = createTenancyModule({ db: database.db });
   const assets = createAssetsModule({ db: database.db });
+  const audit = createAuditModule({ db: database.db });
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       await api.register(tenancy.routes);
       await api.register(assets.routes);
+      await api.register(audit.routes);
     },
     { prefix: '/api/v1' },
   );

@@ -68,6 +68,11 @@ const keysRetireCommand = lazy(
   (m) => m.keysRetireCommand,
 );
 
+const auditVerifyCommand = lazy(
+  () => import('./commands/audit.ts'),
+  (m) => m.auditVerifyCommand,
+);
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const EXIT_CODES_HELP = `
@@ -179,6 +184,12 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .argument('<purpose>', 'jwt, mfa, credentials or report')
     .argument('<kid>', 'the key id (see vigil keys list)')
     .action(keysRetireCommand);
+
+  const audit = vigil.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description("walk every organization's hash chain; exit 1 naming the first broken entry of each broken chain")
+    .action(auditVerifyCommand);
 
   const admin = vigil.command('admin').description('administrative commands');
   admin

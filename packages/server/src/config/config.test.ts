@@ -62,6 +62,13 @@ describe('loadConfig', () => {
     [{ OUTBOUND_ALLOW_HTTP: 'yes' }, 'OUTBOUND_ALLOW_HTTP', /true or false/],
     [{ OUTBOUND_ALLOW_PRIVATE_HOSTS: 'mirror.lan' }, 'OUTBOUND_ALLOW_PRIVATE_HOSTS', /host:port/],
     [{ OUTBOUND_MAX_MB: '100000' }, 'OUTBOUND_MAX_MB', /between 1 and 65536/],
+    [{ SMTP_URL: 'smtp://mail.example.com:587' }, 'MAIL_FROM', /must be set .* when SMTP_URL is set/],
+    [{ SMTP_URL: 'https://mail.example.com', MAIL_FROM: 'vigil@example.com' }, 'SMTP_URL', /smtp:\/\/ or smtps:\/\//],
+    [{ SMTP_URL: 'mail.example.com:587', MAIL_FROM: 'vigil@example.com' }, 'SMTP_URL', /smtp:\/\/ or smtps:\/\//],
+    [{ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'Vigil <vigil@example.com>' }, 'MAIL_FROM', /one email address/],
+    [{ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'vigil@example.com\r\nBcc: x@example.com' }, 'MAIL_FROM', /one email address/],
+    [{ MAIL_FROM: 'not-an-address' }, 'MAIL_FROM', /one email address/],
+    [{ SMTP_ALLOW_PLAINTEXT: 'yes' }, 'SMTP_ALLOW_PLAINTEXT', /true or false/],
   ])('refuses %j naming the variable and what it allows', (env, variable, message) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);
@@ -77,6 +84,10 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'http://admin:hunter2@vigil.example.com' }, 'PUBLIC_URL'],
     [{ FEED_MIRRORS: 'kev=https://mirror.example/kev.json?token=hunter2,epss' }, 'FEED_MIRRORS'],
     [{ FEED_MIRRORS: 'kev=https://u:hunter2@mirror.example/kev.json' }, 'FEED_MIRRORS'],
+    [{ SMTP_URL: 'https://vigil:hunter2@mail.example.com', MAIL_FROM: 'vigil@example.com' }, 'SMTP_URL'],
+    [{ SMTP_URL: 'smtp://vigil:hunter2@mail.example.com/?x=1', MAIL_FROM: 'vigil@example.com' }, 'SMTP_URL'],
+    [{ SMTP_URL: 'smtp//vigil:hunter2@mail.example.com', MAIL_FROM: 'vigil@example.com' }, 'SMTP_URL'],
+    [{ SMTP_URL: 'smtp://vigil:hunter2@mail.example.com' }, 'MAIL_FROM'],
   ])('does not echo a password from %j', (env, variable) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);
@@ -131,6 +142,16 @@ describe('loadConfig', () => {
     expect(publicLink(config, '/setup', 'token=abc')).toBe('https://vigil.example.com/monitor/setup#token=abc');
     // A path that tries to leave the configured origin stays on it.
     expect(new URL(publicLink(config, '//evil.example/x')).host).toBe('vigil.example.com');
+  });
+
+  it('sends mail through SMTP only when SMTP_URL and MAIL_FROM are set', () => {
+    expect(loadConfig({}).mail).toEqual({ smtp: null });
+    expect(loadConfig({ SMTP_URL: 'smtps://vigil:p%40ss@mail.example.com:465', MAIL_FROM: 'vigil@example.com' }).mail).toEqual({
+      smtp: { url: 'smtps://vigil:p%40ss@mail.example.com:465', allowPlaintext: false, from: 'vigil@example.com' },
+    });
+    expect(
+      loadConfig({ SMTP_URL: 'smtp://relay.lan:25', SMTP_ALLOW_PLAINTEXT: 'true', MAIL_FROM: 'vigil@example.com' }).mail.smtp,
+    ).toMatchObject({ allowPlaintext: true });
   });
 
   it('uses pretty logs only on a terminal unless told', () => {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { KEY_PURPOSES, type KeyMaterial, type KeyPurpose, PURPOSE_NAMES, parseKeyVariable } from '../lib/keys/key-material.ts';
+import { isMailAddress } from '../lib/mailer/address.ts';
 
 /**
  * The one reader of `process.env`. Every variable Vigil understands is declared here, with its
@@ -124,6 +125,10 @@ const envSchema = z.object({
   OUTBOUND_ALLOW_PRIVATE_HOSTS: hostPortList.default([]),
   OUTBOUND_MAX_MB: positiveInt(65_536).default(2048),
   OUTBOUND_TIMEOUT_S: positiveInt(86_400).default(600),
+  // Checked after parsing (parseMail): the URL carries the SMTP password.
+  SMTP_URL: z.string().optional(),
+  SMTP_ALLOW_PLAINTEXT: flag.default(false),
+  MAIL_FROM: z.string().optional(),
   // Keys: checked after parsing (parseKeys), so that no message can quote them.
   JWT_SIGNING_KEY: z.string().optional(),
   MFA_KEK: z.string().optional(),
@@ -170,6 +175,18 @@ export interface Config {
     timeoutMs: number;
   };
   /**
+   * Outgoing mail. `smtp` null: messages land in the `vigil.mail_outbox` table instead (and the
+   * dev log), which is how a fresh install and the tests work without a mail server.
+   */
+  mail: {
+    smtp: {
+      /** smtps:// (TLS from the first byte) or smtp:// (STARTTLS, required unless allowPlaintext). */
+      url: string;
+      allowPlaintext: boolean;
+      from: string;
+    } | null;
+  };
+  /**
    * One key per purpose. A purpose whose variable is set uses those keys (the first active, the
    * others verify-only); any other purpose uses `<dir>/<purpose>.json`, generated on first start.
    */
@@ -191,7 +208,7 @@ export class ConfigError extends Error {
 
 // Values echoed in configuration errors: a URL may carry a password, which must not reach a
 // terminal log or a CI transcript.
-const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL']);
+const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL', 'SMTP_URL']);
 // Key variables are secret through and through: not even their start is shown.
 const SECRET_VARIABLES = new Set<string>(PURPOSE_NAMES.map((purpose) => KEY_PURPOSES[purpose].variable));
 
@@ -235,6 +252,32 @@ function parsePublicUrl(raw: string | undefined, host: string, port: number): UR
   }
   if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
   return url;
+}
+
+function checkMailFrom(value: string | undefined): void {
+  if (value === undefined || isMailAddress(value)) return;
+  // JSON-quoted so that a line break in the value cannot forge a second log line.
+  throw new ConfigError('MAIL_FROM', `must be one email address like vigil@example.com (got ${JSON.stringify(value)})`);
+}
+
+function parseMail(e: { SMTP_URL?: string; SMTP_ALLOW_PLAINTEXT: boolean; MAIL_FROM?: string }): Config['mail'] {
+  checkMailFrom(e.MAIL_FROM);
+  if (e.SMTP_URL === undefined) return { smtp: null };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a line break must not forge a log line
+  const got = shown('SMTP_URL', e.SMTP_URL).replace(/[\u0000-\u001f\u007f]/g, '?');
+  let url: URL;
+  try {
+    url = new URL(e.SMTP_URL);
+  } catch {
+    throw new ConfigError('SMTP_URL', `must be an smtp:// or smtps:// URL (got "${got}")`);
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname || url.search || url.hash) {
+    throw new ConfigError('SMTP_URL', `must be an smtp:// or smtps:// URL without a query or fragment (got "${got}")`);
+  }
+  if (e.MAIL_FROM === undefined) {
+    throw new ConfigError('MAIL_FROM', 'must be set (to the sender address, e.g. vigil@example.com) when SMTP_URL is set');
+  }
+  return { smtp: { url: e.SMTP_URL, allowPlaintext: e.SMTP_ALLOW_PLAINTEXT, from: e.MAIL_FROM } };
 }
 
 function parseKeys(env: Readonly<Record<string, string | undefined>>, dataDir: string): Config['keys'] {
@@ -289,6 +332,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   }
   const publicUrl = parsePublicUrl(e.PUBLIC_URL, e.HOST, e.PORT);
   const keys = parseKeys(known, dataDir);
+  const mail = parseMail(e);
   return {
     host: e.HOST,
     port: e.PORT,
@@ -310,6 +354,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       maxBytes: e.OUTBOUND_MAX_MB * 1024 * 1024,
       timeoutMs: e.OUTBOUND_TIMEOUT_S * 1000,
     },
+    mail,
     keys,
   };
 }

@@ -104,6 +104,20 @@ export const setupTokens = vigil.table('setup_tokens', {
   createdAt: createdAt(),
 });
 
+/** Mail the mailer stored instead of sending (no SMTP configured); see 0004_mail_outbox.sql. */
+export const mailOutbox = vigil.table('mail_outbox', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  orgId: uuid('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
+  toAddress: text('to_address').notNull(),
+  subject: text('subject').notNull(),
+  textBody: text('text_body').notNull(),
+  htmlBody: text('html_body'),
+  purpose: text('purpose').notNull(),
+  createdAt: createdAt(),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+  error: text('error'),
+});
+
 export const vigilMeta = pgSchema('vigil_meta');
 
 export const schemaMigrations = vigilMeta.table('migrations', {

@@ -46,6 +46,7 @@ const EXPECTED_PERMISSIONS: Record<Permission, Row> = {
   'feed:import':         [Y,    Y,    Y,       N,     N,           N],
   'apiKey:read':         [Y,    Y,    N,       N,     N,           N],
   'apiKey:manage':       [Y,    Y,    N,       N,     N,           N],
+  'mail:read':           [Y,    Y,    N,       N,     N,           N],
 };
 
 /** Row: the actor's role; columns: the role it may grant, change or take away. */

@@ -18,6 +18,8 @@ export const STATEMENTS = {
   audit: ['read'],
   feed: ['read', 'import'],
   apiKey: ['read', 'manage'],
+  // The mail outbox: message bodies carry invitation and reset links, so owners and admins only.
+  mail: ['read'],
 } as const;
 
 type Statements = typeof STATEMENTS;
@@ -36,7 +38,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   // Only an owner may delete the organization.
   ADMIN: new Set(everything.filter((p) => p !== 'organization:delete')),
   ENGINEER: new Set<Permission>([
-    ...readOnly.filter((p) => p !== 'audit:read' && p !== 'apiKey:read'),
+    ...readOnly.filter((p) => p !== 'audit:read' && p !== 'apiKey:read' && p !== 'mail:read'),
     'asset:create',
     'asset:update',
     'asset:delete',
@@ -46,7 +48,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'report:run',
     'feed:import',
   ]),
-  VIEWER: new Set<Permission>(readOnly.filter((p) => p !== 'audit:read' && p !== 'apiKey:read')),
+  VIEWER: new Set<Permission>(readOnly.filter((p) => p !== 'audit:read' && p !== 'apiKey:read' && p !== 'mail:read')),
   CLIENT_OWNER: new Set<Permission>([
     'organization:read',
     'client:read',

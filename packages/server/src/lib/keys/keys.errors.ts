@@ -10,10 +10,8 @@ export const KEYS_ERRORS = {
   KEY_FILE_INSECURE: { status: 500, title: 'A key file is readable or writable by other users' },
   KEY_FILE_INVALID: { status: 500, title: 'A key file is damaged' },
   KEY_FILE_UNUSABLE: { status: 500, title: 'A key file could not be read or written' },
-  KEY_FROM_ENVIRONMENT: { status: 400, title: 'This key is set in the environment' },
   KEY_UNKNOWN: { status: 400, title: 'No such key' },
   KEY_NOT_RETIRABLE: { status: 400, title: 'This key cannot be retired' },
-  KEY_UNKNOWN_PURPOSE: { status: 400, title: 'No such key purpose' },
 } as const;
 
 export type KeysErrorCode = keyof typeof KEYS_ERRORS;

@@ -92,6 +92,49 @@ const hostPortList = commaList((entry) => entry.toLowerCase()).refine(
   },
 );
 
+/** The limits a deployment may tune, with their defaults (requests per window, per key). */
+export const DEFAULT_RATE_LIMITS = {
+  /** Login attempts per client IP. */
+  login: { limit: 10, windowSeconds: 60 },
+  /** Login attempts per account (email), whatever the IP: spreading guesses does not help. */
+  login_account: { limit: 30, windowSeconds: 3600 },
+  /** Second-factor attempts per challenge's user. */
+  mfa: { limit: 10, windowSeconds: 60 },
+  /** Password-reset requests per email. */
+  password_reset: { limit: 3, windowSeconds: 3600 },
+  /** Password-reset requests per client IP. */
+  password_reset_ip: { limit: 20, windowSeconds: 3600 },
+  /** Authenticated API requests per token (session, API key or agent token). */
+  api: { limit: 600, windowSeconds: 60 },
+  /** Unauthenticated requests to auth routes per client IP (refresh, invitations, passkeys). */
+  public: { limit: 120, windowSeconds: 60 },
+} as const satisfies Record<string, RateLimitRule>;
+export type RateLimitName = keyof typeof DEFAULT_RATE_LIMITS;
+export interface RateLimitRule {
+  limit: number;
+  windowSeconds: number;
+}
+const WINDOWS: Readonly<Record<string, number>> = { s: 1, sec: 1, min: 60, m: 60, hour: 3600, h: 3600, day: 86_400, d: 86_400 };
+
+/** `name=N/window` pairs, e.g. `login=20/min,password_reset=5/hour`. */
+const rateLimitList = commaList()
+  .refine(
+    (entries) =>
+      entries.every((entry) => {
+        const match = /^([a-z_]+)=(\d{1,7})\/([a-z]+)$/.exec(entry);
+        return match !== null && match[1]! in DEFAULT_RATE_LIMITS && Number(match[2]) >= 1 && match[3]! in WINDOWS;
+      }),
+    {
+      message: `must be a comma-separated list of name=N/window (names: ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')}; windows: s, min, hour, day), e.g. login=20/min`,
+    },
+  )
+  .transform((entries) =>
+    entries.map((entry) => {
+      const [, name, count, window] = /^([a-z_]+)=(\d+)\/([a-z]+)$/.exec(entry) as unknown as [string, RateLimitName, string, string];
+      return { name, limit: Number(count), windowSeconds: WINDOWS[window] as number };
+    }),
+  );
+
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
 const envSchema = z.object({
@@ -134,6 +177,20 @@ const envSchema = z.object({
   MFA_KEK: z.string().optional(),
   CREDENTIALS_KEK: z.string().optional(),
   REPORT_SIGNING_KEY: z.string().optional(),
+  LOGIN_LOCKOUT_AFTER: positiveInt(100).default(5),
+  LOGIN_LOCKOUT_BASE_S: positiveInt(3600).default(30),
+  LOGIN_LOCKOUT_MAX_S: positiveInt(86_400).default(3600),
+  SESSION_IDLE_HOURS: positiveInt(8760).default(168),
+  SESSION_MAX_DAYS: positiveInt(365).default(30),
+  REQUIRE_MFA: flag.default(false),
+  PASSWORD_RANGE_CHECK_URL: z.string().optional(),
+  WEBAUTHN_RP_ID: z.string().optional(),
+  RATE_LIMITS: rateLimitList.default([]),
+  RATE_LIMIT_STORE: z
+    .enum(['auto', 'memory', 'postgres', 'redis'], { error: 'must be one of auto, memory, postgres, redis' })
+    .default('auto'),
+  // Checked after parsing (parseRateLimits): the URL may carry a password.
+  REDIS_URL: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -194,6 +251,29 @@ export interface Config {
     dir: string;
     fromEnv: Partial<Record<KeyPurpose, KeyMaterial[]>>;
   };
+  auth: {
+    /** Failed logins (per account name) before the first lockout. */
+    lockoutAfter: number;
+    /** The first lockout's length; each further failure doubles it, up to `lockoutMaxSeconds`. */
+    lockoutBaseSeconds: number;
+    lockoutMaxSeconds: number;
+    /** A refresh token's session ends after this long unused… */
+    sessionIdleSeconds: number;
+    /** …and after this long in any case. */
+    sessionMaxSeconds: number;
+    /** Every member of every organization must use a second factor (an org can also require it). */
+    requireMfa: boolean;
+    /** k-anonymity range endpoint for breached-password checks; null: off. */
+    passwordRangeCheckUrl: string | null;
+    /** The WebAuthn relying party id: the public URL's host unless set. */
+    webauthnRpId: string;
+  };
+  rateLimit: {
+    rules: Record<RateLimitName, RateLimitRule>;
+    /** memory: one process (embedded); postgres: shared by every process; redis: shared, via REDIS_URL. */
+    store: 'memory' | 'postgres' | 'redis';
+    redisUrl: string | null;
+  };
 }
 
 export class ConfigError extends Error {
@@ -208,7 +288,7 @@ export class ConfigError extends Error {
 
 // Values echoed in configuration errors: a URL may carry a password, which must not reach a
 // terminal log or a CI transcript.
-const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL', 'SMTP_URL']);
+const URL_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_MIGRATION_URL', 'PUBLIC_URL', 'SMTP_URL', 'REDIS_URL']);
 // Key variables are secret through and through: not even their start is shown.
 const SECRET_VARIABLES = new Set<string>(PURPOSE_NAMES.map((purpose) => KEY_PURPOSES[purpose].variable));
 
@@ -356,7 +436,78 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     },
     mail,
     keys,
+    auth: {
+      lockoutAfter: e.LOGIN_LOCKOUT_AFTER,
+      lockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_S,
+      lockoutMaxSeconds: Math.max(e.LOGIN_LOCKOUT_MAX_S, e.LOGIN_LOCKOUT_BASE_S),
+      sessionIdleSeconds: Math.min(e.SESSION_IDLE_HOURS * 3600, e.SESSION_MAX_DAYS * 86_400),
+      sessionMaxSeconds: e.SESSION_MAX_DAYS * 86_400,
+      requireMfa: e.REQUIRE_MFA,
+      passwordRangeCheckUrl: parseRangeCheckUrl(e.PASSWORD_RANGE_CHECK_URL),
+      webauthnRpId: parseRpId(e.WEBAUTHN_RP_ID, publicUrl),
+    },
+    rateLimit: parseRateLimits(e, database.kind),
   };
+}
+
+function parseRangeCheckUrl(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('PASSWORD_RANGE_CHECK_URL', 'must be an https:// URL (the 5-character hash prefix is appended)');
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError('PASSWORD_RANGE_CHECK_URL', 'must be an https:// URL without credentials, query or fragment');
+  }
+  return url.toString();
+}
+
+function parseRpId(value: string | undefined, publicUrl: URL): string {
+  if (value === undefined) return publicUrl.hostname;
+  const id = value.toLowerCase();
+  // WebAuthn requires the RP id to be the origin's host or a registrable suffix of it.
+  if (!/^[a-z0-9.-]{1,253}$/.test(id) || !(publicUrl.hostname === id || publicUrl.hostname.endsWith(`.${id}`))) {
+    throw new ConfigError('WEBAUTHN_RP_ID', `must be the PUBLIC_URL host (${publicUrl.hostname}) or a parent domain of it`);
+  }
+  return id;
+}
+
+function parseRateLimits(
+  e: { RATE_LIMITS: Array<{ name: RateLimitName; limit: number; windowSeconds: number }>; RATE_LIMIT_STORE: string; REDIS_URL?: string },
+  databaseKind: 'pglite' | 'postgres',
+): Config['rateLimit'] {
+  const rules = Object.fromEntries(Object.entries(DEFAULT_RATE_LIMITS).map(([name, rule]) => [name, { ...rule }])) as Record<
+    RateLimitName,
+    RateLimitRule
+  >;
+  for (const { name, limit, windowSeconds } of e.RATE_LIMITS) rules[name] = { limit, windowSeconds };
+  let redisUrl: string | null = null;
+  if (e.REDIS_URL !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(e.REDIS_URL);
+    } catch {}
+    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+      throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL (got "${shown('REDIS_URL', e.REDIS_URL)}")`);
+    }
+    redisUrl = e.REDIS_URL;
+  }
+  const chosen = e.RATE_LIMIT_STORE;
+  if (chosen === 'redis' && !redisUrl) throw new ConfigError('RATE_LIMIT_STORE', 'is redis but REDIS_URL is not set');
+  if (chosen === 'postgres' && databaseKind !== 'postgres') {
+    throw new ConfigError('RATE_LIMIT_STORE', 'is postgres but DATABASE_URL is not set (the embedded database serves one process)');
+  }
+  const store =
+    chosen === 'auto'
+      ? redisUrl
+        ? 'redis'
+        : databaseKind === 'postgres'
+          ? 'postgres'
+          : 'memory'
+      : (chosen as Config['rateLimit']['store']);
+  return { rules, store, redisUrl };
 }
 
 /** Builds an absolute link under the configured public URL; `Host` headers never reach here. */

@@ -122,7 +122,7 @@ const rateLimitList = commaList()
     (entries) =>
       entries.every((entry) => {
         const match = /^([a-z_]+)=(\d{1,7})\/([a-z]+)$/.exec(entry);
-        return match !== null && match[1]! in DEFAULT_RATE_LIMITS && Number(match[2]) >= 1 && match[3]! in WINDOWS;
+        return match !== null && `${match[1]}` in DEFAULT_RATE_LIMITS && Number(match[2]) >= 1 && `${match[3]}` in WINDOWS;
       }),
     {
       message: `must be a comma-separated list of name=N/window (names: ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')}; windows: s, min, hour, day), e.g. login=20/min`,

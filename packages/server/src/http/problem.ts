@@ -81,6 +81,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         request.log.error({ err: error }, 'request failed');
         return sendProblem(reply, request, error.code, error.status, error.title);
       }
+      if (error.status === 429 && typeof error.extra?.retryAfter === 'number') reply.header('retry-after', String(error.extra.retryAfter));
       return sendProblem(reply, request, error.code, error.status, error.title, {
         ...(error.extra ?? {}),
         ...(error.detail ? { detail: error.detail } : {}),

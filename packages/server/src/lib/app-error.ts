@@ -48,9 +48,16 @@ export const COMMON_ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   URI_TOO_LONG: { status: 414, title: 'The request URI is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies ErrorCatalog;
 
 export const fail = errorFactory(COMMON_ERRORS);
+
+/** 429 with the seconds to wait, which the error handler also sends as `Retry-After`. */
+export function rateLimited(retryAfterSeconds: number, detail?: string): AppError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return fail('RATE_LIMITED', detail ?? `try again in ${seconds} s`, { retryAfter: seconds });
+}

@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import { webRoot } from '@vigil/web';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
-import { type Authenticator, denyAll, registerAuth } from './http/auth.ts';
+import { type Authenticator, registerAuth } from './http/auth.ts';
 import { registerJsonOnly } from './http/content-type.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './http/problem.ts';
+import { createRateLimiter, type RateLimiter } from './http/rate-limit/index.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web.routes.ts';
+import { createEphemeralKeyring, type KeyringSource, staticKeyringSource } from './lib/keys/index.ts';
 import type { Logger } from './logger.ts';
 import { createAssetsModule } from './modules/assets/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
+import { authenticateToken, createApiKeysModule } from './modules/auth/api-keys/index.ts';
+import { createAuthModule } from './modules/auth/index.ts';
+import { createMfaModule } from './modules/auth/mfa/index.ts';
 import { createTenancyModule } from './modules/tenancy/index.ts';
 import { VERSION } from './version.ts';
 
@@ -24,7 +30,14 @@ export interface AppDeps {
   config: Config;
   database: Database;
   logger: Logger;
-  /** Fills the auth seam; the auth module provides the real one. Default: nothing authenticates. */
+  /**
+   * The keys tokens are signed and secrets sealed with; `serve` passes the configured ones.
+   * Default: a throw-away keyring (tests), so tokens do not outlive the process.
+   */
+  keys?: KeyringSource;
+  /** Default: built from `config.rateLimit` (and closed with the app). */
+  limiter?: RateLimiter;
+  /** Replaces the auth module's authenticator (tests that act as a given actor). */
   authenticate?: Authenticator;
   /** True once shutdown began; `/readyz` then answers 503. */
   isDraining?: () => boolean;
@@ -64,10 +77,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonOnly(app);
   await registerSecurityHeaders(app, { tls: config.tls });
   await registerOpenApi(app, { version: VERSION, serverUrl: config.publicUrl.toString() });
-  registerAuth(app, deps.authenticate ?? denyAll);
+  await app.register(fastifyCookie);
+  const keys = deps.keys ?? staticKeyringSource(createEphemeralKeyring());
+  const limiter = deps.limiter ?? createRateLimiter(config.rateLimit, { database, logger: deps.logger });
+  if (!deps.limiter) app.addHook('onClose', async () => limiter.close());
+  const apiKeys = createApiKeysModule({ db: database.db });
+  const auth = createAuthModule({
+    config,
+    database,
+    logger: deps.logger,
+    keys,
+    limiter,
+    tokenAuthenticators: [{ handles: (token) => token.startsWith('vgl_'), authenticate: (token) => authenticateToken(database.db, token) }],
+  });
+  const mfa = createMfaModule({ db: database.db, keyring: keys, logger: deps.logger, limiter });
+  registerAuth(app, deps.authenticate ?? auth.authenticate);
 
   await app.register(healthRoutes({ pendingMigrations: () => database.pendingMigrations(), isDraining }));
   await app.register(webRoutes(webRoot));
+  app.get('/.well-known/jwks.json', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+    // Verifiers may cache it briefly; a rotated key appears here before it signs anything.
+    reply.header('cache-control', 'public, max-age=300');
+    return auth.jwks();
+  });
 
   const tenancy = createTenancyModule({ db: database.db });
   const assets = createAssetsModule({ db: database.db });
@@ -78,6 +110,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tenancy.routes);
       await api.register(assets.routes);
       await api.register(audit.routes);
+      await api.register(auth.routes);
+      await api.register(auth.passkeyRoutes);
+      await api.register(mfa.routes);
+      await api.register(apiKeys.routes);
     },
     { prefix: '/api/v1' },
   );

@@ -5,8 +5,15 @@ import { fail } from '../lib/app-error.ts';
 /** Who made a request, as the auth layer established it. */
 export interface Actor {
   readonly kind: 'user' | 'api_key' | 'agent';
+  /** The user, API key or agent token id. */
   readonly id: string;
   readonly tenant: TenantContext;
+  /** A user's session (the refresh-token family) the access token belongs to. */
+  readonly sessionId?: string;
+  /** Whether the session passed a second factor. */
+  readonly mfaVerified?: boolean;
+  /** The server an agent token belongs to. */
+  readonly assetId?: string;
 }
 
 /**
@@ -24,6 +31,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that answer without credentials (health checks, the OpenAPI document, login). */
     public?: boolean;
+    /** Routes a member who must still set up a second factor may use (enrolment, logout). */
+    allowWithoutMfa?: boolean;
+    /** Routes an agent token may call; every other route refuses agents. */
+    agent?: boolean;
   }
 }
 
@@ -36,6 +47,10 @@ export function registerAuth(app: FastifyInstance, authenticate: Authenticator):
     if (!actor) {
       reply.header('www-authenticate', 'Bearer');
       throw fail('UNAUTHENTICATED');
+    }
+    // An agent token is a server's credential, not a person's: it reaches agent routes only.
+    if ((actor.kind === 'agent') !== (request.routeOptions.config.agent === true)) {
+      throw fail('FORBIDDEN', actor.kind === 'agent' ? 'agent tokens may only call agent routes' : 'this route is for agents');
     }
     request.actor = actor;
   });

@@ -19,15 +19,27 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await createTestDatabase();
+export interface TestAppOptions {
+  /** Authenticate with the real auth module (login, JWTs, API keys) instead of `tokenFor`. */
+  realAuth?: boolean;
+  /** Share a database with another app (two processes behind one PostgreSQL, say). */
+  database?: TestDatabase;
+}
+
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const t = options.database ?? (await createTestDatabase());
   const config = loadConfig({ VIGIL_DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', ...env });
   const actors = new Map<string, Actor>();
   const authenticate: Authenticator = async (request) => {
     const header = request.headers.authorization;
     return header ? (actors.get(header) ?? null) : null;
   };
-  const app = await buildApp({ config, database: t.database, logger: pino({ level: 'silent' }), authenticate });
+  const app = await buildApp({
+    config,
+    database: t.database,
+    logger: pino({ level: 'silent' }),
+    ...(options.realAuth ? {} : { authenticate }),
+  });
   await app.ready();
   return {
     app,
@@ -40,7 +52,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
     async close() {
       await app.close();
-      await t.destroy();
+      if (!options.database) await t.destroy();
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
+import { createKeyringSource } from '../../lib/keys/index.ts';
 import type { Logger } from '../../logger.ts';
+import { prepareDummyHash } from '../../modules/auth/passwords/index.ts';
 import { instanceHasOrganization } from '../../modules/tenancy/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { createJobRuntime } from '../jobs-runtime.ts';
@@ -32,7 +34,12 @@ export async function runServer({ config, logger, workers, configureApp }: Serve
   let app: FastifyInstance | undefined;
   let jobs: ReturnType<typeof createJobRuntime> | undefined;
   try {
-    app = await buildApp({ config, database, logger, isDraining: () => draining });
+    // Loaded (and on first start generated) before listening: a damaged key file stops the start.
+    const keys = createKeyringSource(config, logger);
+    // The dummy hash is computed once up front, so the first login for an unknown account costs
+    // what every later one does.
+    await prepareDummyHash();
+    app = await buildApp({ config, database, logger, keys, isDraining: () => draining });
     await configureApp?.(app);
     jobs = createJobRuntime({ config, database, logger });
     await jobs.start({ work: workers });

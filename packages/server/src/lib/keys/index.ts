@@ -21,5 +21,6 @@ export {
   loadKeyring,
   type PublicJwk,
 } from './keyring.ts';
+export { createKeyringSource, type KeyringSource, staticKeyringSource } from './keyring-source.ts';
 export { KEYS_ERRORS, type KeysErrorCode, keysError } from './keys.errors.ts';
 export { needsReseal, open, reseal, seal } from './sealed.ts';

@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
+import type { KeyringSource } from '../lib/keys/index.ts';
 import type { Logger } from '../logger.ts';
+import { authMaintenanceJob } from '../modules/auth/auth.jobs.ts';
 import { feedSyncJob } from '../modules/intel/intel.jobs.ts';
 import type { JobDefinition } from './job.definition.ts';
 
@@ -8,6 +10,7 @@ export interface JobDeps {
   config: Config;
   database: Database;
   logger: Logger;
+  keys: KeyringSource;
 }
 
 /**
@@ -15,5 +18,5 @@ export interface JobDeps {
  * handler needs; `serve` and `worker` register exactly these.
  */
 export function jobDefinitions(deps: JobDeps): readonly JobDefinition[] {
-  return [feedSyncJob(deps)] as JobDefinition[];
+  return [feedSyncJob(deps), authMaintenanceJob(deps)] as JobDefinition[];
 }

@@ -48,6 +48,21 @@ describe('login', () => {
     expect(comparable(noPassword)).toEqual(comparable(wrong));
   });
 
+  it('audits every attempt on a real account, failed and successful, with address and user agent', async () => {
+    const bob = await seedMember(ta, { orgId: alice.orgId, role: 'VIEWER' });
+    const ua = { 'user-agent': 'audit-probe/1.0' };
+    expect((await login(ta, bob.email, 'wrong-password-123', {}, ua)).statusCode).toBe(401);
+    expect((await login(ta, bob.email, bob.password, {}, ua)).statusCode).toBe(200);
+    const owner = (await login(ta, alice.email, alice.password)).json().accessToken;
+    let entries: Array<{ action: string; actorUserId: string; userAgent: string; ip: string }> = [];
+    for (let i = 0; i < 50 && entries.length < 2; i++) {
+      entries = (await get(ta, `/api/v1/audit?action=auth.login`, owner)).json().items.filter((e: { actorUserId: string }) => e.actorUserId === bob.userId);
+      if (entries.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(entries.map((e) => e.action).sort()).toEqual(['auth.login.failed', 'auth.login.succeeded']);
+    for (const entry of entries) expect(entry).toMatchObject({ userAgent: 'audit-probe/1.0', ip: '127.0.0.1' });
+  });
+
   it('refuses bodies that are malformed, oversized or hostile with 400 and no session', async () => {
     for (const payload of [
       {},

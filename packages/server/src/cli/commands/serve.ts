@@ -41,7 +41,7 @@ export async function runServer({ config, logger, workers, configureApp }: Serve
     await prepareDummyHash();
     app = await buildApp({ config, database, logger, keys, isDraining: () => draining });
     await configureApp?.(app);
-    jobs = createJobRuntime({ config, database, logger });
+    jobs = createJobRuntime({ config, database, logger, keys });
     await jobs.start({ work: workers });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -1,3 +1,4 @@
+import { createKeyringSource } from '../../lib/keys/index.ts';
 import { createJobRuntime } from '../jobs-runtime.ts';
 import { budget, shutdownWithin, waitForShutdownSignal } from '../lifecycle.ts';
 import { createLogger, openConfiguredDatabase, readConfig } from '../runtime.ts';
@@ -7,7 +8,7 @@ export async function workerCommand(): Promise<void> {
   const logger = createLogger(config);
   const signalled = waitForShutdownSignal(logger);
   const database = await openConfiguredDatabase(config, logger);
-  const jobs = createJobRuntime({ config, database, logger });
+  const jobs = createJobRuntime({ config, database, logger, keys: createKeyringSource(config, logger) });
   try {
     await jobs.start({ work: true });
   } catch (error) {

@@ -4,7 +4,7 @@ import { createTenancyService } from './tenancy.service.ts';
 
 export function createTenancyModule(deps: { db: Db }) {
   const service = createTenancyService(deps);
-  return { service, routes: tenancyRoutes(service) };
+  return { service, routes: tenancyRoutes(service, deps.db) };
 }
 
 export { bootstrapFirstOrganization, instanceHasOrganization } from './bootstrap.service.ts';

@@ -3,7 +3,13 @@ import type { ClientView, MemberView, OrganizationView } from './tenancy.schemas
 
 /** Rows never leave as they are: each response is built field by field from an allow-list. */
 export function presentOrganization(row: typeof organizations.$inferSelect): OrganizationView {
-  return { id: row.id, name: row.name, slug: row.slug, createdAt: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    settings: { requireMfa: row.settings.requireMfa === true },
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
 export function presentClient(row: typeof clients.$inferSelect): ClientView {

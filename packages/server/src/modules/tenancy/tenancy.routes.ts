@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Db } from '../../db/database.ts';
 import { actorOf } from '../../http/auth.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { updateOrganization } from './organization-settings.service.ts';
 import {
   clientListSchema,
   clientParams,
@@ -14,6 +16,7 @@ import {
   organizationSchema,
   updateClientBody,
   updateMemberBody,
+  updateOrganizationBody,
 } from './tenancy.schemas.ts';
 import type { TenancyService } from './tenancy.service.ts';
 
@@ -23,7 +26,7 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
  * Members are added by invitation only, so there is no `POST /members`: the auth issue adds the
  * invitation routes, and accepting an invitation calls `service.addMember`.
  */
-export function tenancyRoutes(service: TenancyService): FastifyPluginAsyncZod {
+export function tenancyRoutes(service: TenancyService, db: Db): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/organization',
@@ -36,6 +39,23 @@ export function tenancyRoutes(service: TenancyService): FastifyPluginAsyncZod {
         },
       },
       async (request) => service.getOrganization(actorOf(request).tenant),
+    );
+
+    app.patch(
+      '/organization',
+      {
+        schema: {
+          tags: ['organization'],
+          summary: 'Rename the organization or change its settings (require 2FA)',
+          querystring: noQuery,
+          body: updateOrganizationBody,
+          response: { 200: organizationSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const userAgent = request.headers['user-agent'];
+        return updateOrganization(db, actorOf(request).tenant, request.body, { ip: request.ip, userAgent: userAgent ?? null });
+      },
     );
 
     app.get(

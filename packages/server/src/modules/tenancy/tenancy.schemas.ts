@@ -12,12 +12,21 @@ const clientName = safeText(1, 200);
  */
 export const noQuery = z.strictObject({});
 
+export const organizationSettingsSchema = z.object({
+  requireMfa: z.boolean().describe('every member must pass a second factor; sessions without one reach only enrolment'),
+});
+
 export const organizationSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   slug: z.string(),
+  settings: organizationSettingsSchema,
   createdAt: z.iso.datetime(),
 });
+
+export const updateOrganizationBody = z
+  .strictObject({ name: safeText(1, 200).optional(), settings: organizationSettingsSchema.partial().strict().optional() })
+  .refine((body) => body.name !== undefined || body.settings !== undefined, { message: 'change at least one of name, settings' });
 
 export const clientSchema = z.object({
   id: z.uuid(),

@@ -36,6 +36,7 @@ const MFA_CHALLENGE_MAX_ATTEMPTS = 5;
 /** Failures further apart than this do not add up. */
 const FAILURE_MEMORY_MS = 24 * 60 * 60 * 1000;
 const MAX_EMAIL_LENGTH = 254;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** What the throttle and the rate limit key an account by: a hash, so neither stores an address. */
@@ -110,7 +111,8 @@ export function createLoginService(deps: {
       const failures = await repo.recordFailure(tx, key, at, new Date(at.getTime() - FAILURE_MEMORY_MS));
       if (failures >= lockoutAfter) await repo.lock(tx, key, new Date(at.getTime() + lockoutSeconds(failures) * 1000));
       const account = isLookupable(email) ? await repo.findAccount(tx, email) : null;
-      const orgs = account ? await repo.memberships(tx, account.userId) : [];
+      // The same query whether or not the account exists: the answer's timing must not differ.
+      const orgs = await repo.memberships(tx, account?.userId ?? NIL_UUID);
       return { account, orgs, failures };
     });
     if ('locked' in first) throw first.locked;
@@ -127,23 +129,24 @@ export function createLoginService(deps: {
         deps.logger.info({ event: 'auth.login.failed', account: key.slice(0, 16), ip: meta.ip }, 'login failed for an unknown account');
         throw authError('LOGIN_FAILED');
       }
-      await withSystem(deps.db, async (tx) => {
-        for (const m of orgs) {
-          await recordAudit(
-            tx,
-            { system: true, orgId: m.orgId },
-            {
+      // Written after answering, so that the answer for a real account takes no longer than the
+      // one for an unknown account (which has no organization to audit in).
+      const userId = account.userId;
+      setImmediate(() => {
+        withSystem(deps.db, async (tx) => {
+          for (const m of orgs) {
+            await recordAudit(tx, { system: true, orgId: m.orgId }, {
               action: 'auth.login.failed',
               actorKind: 'user',
-              actorUserId: account.userId,
+              actorUserId: userId,
               targetType: 'user',
-              targetId: account.userId,
+              targetId: userId,
               ip: meta.ip,
               userAgent: meta.userAgent,
               details: { failures },
-            },
-          );
-        }
+            });
+          }
+        }).catch((error) => deps.logger.warn({ err: error, userId }, 'could not audit a failed login'));
       });
       throw authError('LOGIN_FAILED');
     }

@@ -31,7 +31,7 @@ export interface TotpEnrolment {
  * access to the table who copies their own sealed secret into a victim's row (to pass the
  * victim's second factor with their own phone) gets a value that no longer decrypts.
  */
-function totpAad(userId: string): string {
+export function totpAad(userId: string): string {
   return `mfa_totp:${userId.toLowerCase()}`;
 }
 

@@ -10,17 +10,21 @@ import { registerJsonOnly } from './http/content-type.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './http/problem.ts';
-import { createRateLimiter, type RateLimiter } from './http/rate-limit/index.ts';
+import { createRateLimiter, enforceRateLimit, ipRateLimitKey, type RateLimiter } from './http/rate-limit/index.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web.routes.ts';
 import { createEphemeralKeyring, type KeyringSource, staticKeyringSource } from './lib/keys/index.ts';
+import { createMailer, type Mailer } from './lib/mailer/index.ts';
 import type { Logger } from './logger.ts';
 import { createAssetsModule } from './modules/assets/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { authenticateToken, createApiKeysModule } from './modules/auth/api-keys/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
+import { createMembershipModule } from './modules/auth/membership/index.ts';
 import { createMfaModule } from './modules/auth/mfa/index.ts';
+import { createMailModule } from './modules/mail/index.ts';
 import { createTenancyModule } from './modules/tenancy/index.ts';
+import { createUsersModule } from './modules/users/index.ts';
 import { VERSION } from './version.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -37,6 +41,8 @@ export interface AppDeps {
   keys?: KeyringSource;
   /** Default: built from `config.rateLimit` (and closed with the app). */
   limiter?: RateLimiter;
+  /** Default: built from `config.mail` (SMTP, or the outbox table) and closed with the app. */
+  mailer?: Mailer;
   /** Replaces the auth module's authenticator (tests that act as a given actor). */
   authenticate?: Authenticator;
   /** True once shutdown began; `/readyz` then answers 503. */
@@ -81,6 +87,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = deps.keys ?? staticKeyringSource(createEphemeralKeyring());
   const limiter = deps.limiter ?? createRateLimiter(config.rateLimit, { database, logger: deps.logger });
   if (!deps.limiter) app.addHook('onClose', async () => limiter.close());
+  // Unauthenticated writes (login steps, refresh, passkey challenges, invitations, resets) cost
+  // work or rows: each client address gets the `public` budget across all of them.
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' || request.routeOptions.config.public !== true) return;
+    await enforceRateLimit(limiter, 'public', ipRateLimitKey(request.ip));
+  });
   const apiKeys = createApiKeysModule({ db: database.db });
   const auth = createAuthModule({
     config,
@@ -92,6 +104,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const mfa = createMfaModule({ db: database.db, keyring: keys, logger: deps.logger, limiter });
   registerAuth(app, deps.authenticate ?? auth.authenticate);
+  const mailer = deps.mailer ?? createMailer(config, { database: database.db, logger: deps.logger });
+  const membership = createMembershipModule({
+    config,
+    db: database.db,
+    logger: deps.logger,
+    mailer,
+    sessions: auth.sessions,
+    limiter,
+    authenticate: deps.authenticate ?? auth.authenticate,
+  });
+  app.addHook('onClose', async () => {
+    await membership.drain();
+    if (!deps.mailer) mailer.close();
+  });
+  const mail = createMailModule({ db: database.db });
 
   await app.register(healthRoutes({ pendingMigrations: () => database.pendingMigrations(), isDraining }));
   await app.register(webRoutes(webRoot));
@@ -104,16 +131,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tenancy = createTenancyModule({ db: database.db });
   const assets = createAssetsModule({ db: database.db });
   const audit = createAuditModule({ db: database.db });
+  const users = createUsersModule({ db: database.db, limiter, config });
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       await api.register(tenancy.routes);
       await api.register(assets.routes);
       await api.register(audit.routes);
+      await api.register(users.routes);
       await api.register(auth.routes);
       await api.register(auth.passkeyRoutes);
       await api.register(mfa.routes);
       await api.register(apiKeys.routes);
+      await api.register(membership.routes);
+      await api.register(mail.routes);
     },
     { prefix: '/api/v1' },
   );

@@ -165,6 +165,32 @@ const inTransaction = new AsyncLocalStorage<true>();
  * whole embedded server. On PostgreSQL the same mistake runs on another connection, outside the
  * tenant context. Either way it is a bug, so it fails loudly here, where the tests run.
  */
+/**
+ * PGlite runs PostgreSQL as WebAssembly on the main thread, and queued queries would otherwise run
+ * back to back in one microtask drain: fifty concurrent logins held the event loop for over
+ * 100 ms, stalling every other request (/healthz included). Yielding to the event loop before each
+ * query lets other requests in between, at the cost of one macrotask turn per query.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type PgliteTransaction = Parameters<Parameters<PGlite['transaction']>[0]>[0];
+
+function yielding(tx: PgliteTransaction): PgliteTransaction {
+  return new Proxy(tx, {
+    get(target, property, receiver) {
+      if (property === 'query' || property === 'exec' || property === 'sql') {
+        const original = Reflect.get(target, property, receiver) as (...args: unknown[]) => Promise<unknown>;
+        return async (...args: unknown[]) => {
+          await yieldToEventLoop();
+          return original.apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function guardReentry(client: PGlite) {
   const refuse = () => {
     if (inTransaction.getStore()) {
@@ -172,17 +198,19 @@ function guardReentry(client: PGlite) {
     }
   };
   return {
-    query: <T>(text: string, params?: unknown[], options?: Parameters<PGlite['query']>[2]) => {
+    query: async <T>(text: string, params?: unknown[], options?: Parameters<PGlite['query']>[2]) => {
       refuse();
+      await yieldToEventLoop();
       return client.query<T>(text, params, options);
     },
-    exec: (text: string, options?: Parameters<PGlite['exec']>[1]) => {
+    exec: async (text: string, options?: Parameters<PGlite['exec']>[1]) => {
       refuse();
+      await yieldToEventLoop();
       return client.exec(text, options);
     },
     transaction: <T>(fn: Parameters<PGlite['transaction']>[0] extends (tx: infer X) => unknown ? (tx: X) => Promise<T> : never) => {
       refuse();
-      return client.transaction((tx) => inTransaction.run(true, () => fn(tx)));
+      return client.transaction((tx) => inTransaction.run(true, () => fn(yielding(tx) as never)));
     },
   };
 }

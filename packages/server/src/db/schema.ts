@@ -302,3 +302,18 @@ export const schemaMigrations = vigilMeta.table('migrations', {
   checksum: text('checksum').notNull(),
   appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Per-(user, organization) keys sealing audit entries' personal fields (0006_privacy.sql). Its
+ * primary key is (user_id, org_id); the audit and users modules query it in SQL.
+ */
+export const userDataKeys = vigil.table('user_data_keys', {
+  userId: userRef(),
+  orgId: uuid('org_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  /** 32 random bytes; NULL once erased (the row stays as a tombstone). */
+  dataKey: bytea('data_key'),
+  createdAt: createdAt(),
+  erasedAt: at('erased_at'),
+});

@@ -18,6 +18,12 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    // Public routes (login, refresh, health) say so in the document: `security: []` overrides
+    // the document-wide bearer requirement, so generated clients send no token there.
+    transform: (input) => {
+      const output = jsonSchemaTransform(input);
+      if (input.route.config?.public === true) return { ...output, schema: { ...output.schema, security: [] } };
+      return output;
+    },
   });
 }

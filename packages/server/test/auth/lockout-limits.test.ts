@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, describe, expect, it } from 'vitest';
-import { comparable, get, login, seedMember } from '../helpers/auth-flow.ts';
+import { comparable, get, login, post, seedMember } from '../helpers/auth-flow.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const apps: TestApp[] = [];
@@ -59,6 +60,25 @@ describe('per-account lockout', () => {
   });
 });
 
+describe('second-factor guessing', () => {
+  it('counts wrong codes towards the account lockout, so a known password does not buy endless guesses', async () => {
+    const ta = await app({ LOGIN_LOCKOUT_AFTER: '3', LOGIN_LOCKOUT_BASE_S: '600' });
+    const m = await seedMember(ta);
+    const access = (await login(ta, m.email, m.password)).json().accessToken;
+    const headers = { authorization: `Bearer ${access}` };
+    const { secret } = (await ta.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers })).json();
+    const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() - 30_000 });
+    expect((await post(ta, '/api/v1/auth/mfa/totp/confirm', { code }, headers)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const challenge = (await login(ta, m.email, m.password)).json().challenge;
+      expect(challenge).toBeTruthy();
+      const wrong = await post(ta, '/api/v1/auth/login/mfa', { challenge, method: 'totp', code: '000000', refreshTokenDelivery: 'body' });
+      expect(wrong.statusCode).toBe(401);
+    }
+    expect((await login(ta, m.email, m.password)).statusCode).toBe(429);
+  });
+});
+
 describe('per-IP and per-account rate limits', () => {
   it('caps logins per IP with a right Retry-After, and a spoofed X-Forwarded-For changes nothing', async () => {
     const ta = await app({ RATE_LIMITS: 'login=4/min,login_account=1000/hour', LOGIN_LOCKOUT_AFTER: '100' });
@@ -102,6 +122,18 @@ describe('per-IP and per-account rate limits', () => {
     expect(retryAfter(limited)).toBe(1);
     await sleep(1100);
     expect((await login(ta, m.email, m.password)).statusCode).toBe(200);
+  });
+
+  it('caps unauthenticated writes per IP across every public route', async () => {
+    const ta = await app({ RATE_LIMITS: 'public=3/min,login=1000/min,login_account=1000/hour' });
+    const statuses: number[] = [];
+    for (const url of ['/api/v1/auth/refresh', '/api/v1/auth/passkeys/login/options', '/api/v1/auth/logout', '/api/v1/auth/refresh']) {
+      statuses.push((await ta.app.inject({ method: 'POST', url, payload: {} })).statusCode);
+    }
+    expect(statuses.slice(0, 3).every((status) => status !== 429)).toBe(true);
+    expect(statuses[3]).toBe(429);
+    // Reads stay open (health, the OpenAPI document).
+    expect((await ta.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).statusCode).toBe(200);
   });
 
   it('caps API requests per token, not per user agent or IP', async () => {

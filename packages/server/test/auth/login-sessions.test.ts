@@ -56,7 +56,9 @@ describe('login', () => {
     const owner = (await login(ta, alice.email, alice.password)).json().accessToken;
     let entries: Array<{ action: string; actorUserId: string; userAgent: string; ip: string }> = [];
     for (let i = 0; i < 50 && entries.length < 2; i++) {
-      entries = (await get(ta, `/api/v1/audit?action=auth.login`, owner)).json().items.filter((e: { actorUserId: string }) => e.actorUserId === bob.userId);
+      entries = (await get(ta, `/api/v1/audit?action=auth.login`, owner))
+        .json()
+        .items.filter((e: { actorUserId: string }) => e.actorUserId === bob.userId);
       if (entries.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(entries.map((e) => e.action).sort()).toEqual(['auth.login.failed', 'auth.login.succeeded']);
@@ -134,7 +136,7 @@ describe('refresh tokens', () => {
   });
 
   it('refuses malformed refresh tokens without touching a session', async () => {
-    for (const refreshToken of ['', 'x', 'x'.repeat(200), '../../etc/passwd', 'a'.repeat(42) + '\u00e9']) {
+    for (const refreshToken of ['', 'x', 'x'.repeat(200), '../../etc/passwd', `${'a'.repeat(42)}\u00e9`]) {
       const response = await post(ta, '/api/v1/auth/refresh', { refreshToken, refreshTokenDelivery: 'body' });
       expect([400, 401]).toContain(response.statusCode);
     }

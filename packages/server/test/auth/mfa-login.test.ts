@@ -1,5 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withSystem } from '../../src/db/tenant.ts';
+import { assertMayChangeFactors } from '../../src/modules/auth/factor-guard.ts';
 import { get, login, type Member, post, seedMember } from '../helpers/auth-flow.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -7,7 +9,10 @@ let ta: TestApp;
 
 beforeAll(async () => {
   ta = await createTestApp(
-    { RATE_LIMITS: 'login=100000/min,login_account=100000/hour,public=100000/min,mfa=100000/min,api=100000/min', LOGIN_LOCKOUT_AFTER: '100' },
+    {
+      RATE_LIMITS: 'login=100000/min,login_account=100000/hour,public=100000/min,mfa=100000/min,api=100000/min',
+      LOGIN_LOCKOUT_AFTER: '100',
+    },
     { realAuth: true },
   );
 });
@@ -79,7 +84,9 @@ describe('login with a second factor', () => {
     const challenge = await challengeFor(m);
     // Eight different valid backup codes plus the TOTP code: only the challenge can stop them.
     const answers = [...m.backupCodes.map((code) => ['backup_code', code]), ['totp', codeAt(m.secret, 30)]];
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => finish(challenge, ...(answers[i % answers.length] as [string, string]))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => finish(challenge, ...(answers[i % answers.length] as [string, string]))),
+    );
     expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
     // The losers spent nothing: seven or eight backup codes are still there.
     const status = (await get(ta, '/api/v1/auth/mfa', results.find((r) => r.statusCode === 200)?.json().accessToken)).json();
@@ -112,28 +119,30 @@ describe('login with a second factor', () => {
 });
 
 describe('an organization that requires a second factor', () => {
-  it('confines a session without one to enrolment, and lets it in once the factor is confirmed', async () => {
-    const m = await seedMember(ta);
-    const owner = (await login(ta, m.email, m.password)).json().accessToken;
-    const viewer = await seedMember(ta, { orgId: m.orgId, role: 'VIEWER' });
-    const viewerToken = (await login(ta, viewer.email, viewer.password)).json().accessToken;
+  it('is switched on only by a person who passed a second factor, and confines sessions without one to enrolment', async () => {
+    const owner = await memberWithTotp();
+    const ownerPasswordOnly = await seedMember(ta, { orgId: owner.orgId, role: 'OWNER' });
+    const ownerSession = (await finish(await challengeFor(owner), 'totp', codeAt(owner.secret, 30))).json().accessToken;
     const patch = (token: string) =>
       ta.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: authed(token), payload: { settings: { requireMfa: true } } });
-    expect((await patch(viewerToken)).statusCode).toBe(403);
-    const changed = await patch(owner);
+    // An owner without a second factor, and an owner's API key, cannot change it.
+    expect((await patch((await login(ta, ownerPasswordOnly.email, ownerPasswordOnly.password)).json().accessToken)).statusCode).toBe(403);
+    const key = (await post(ta, '/api/v1/api-keys', { name: 'automation', role: 'OWNER' }, authed(ownerSession))).json().token;
+    expect((await patch(key)).statusCode).toBe(403);
+    const changed = await patch(ownerSession);
     expect(changed.statusCode).toBe(200);
     expect(changed.json().settings).toEqual({ requireMfa: true });
-    // The owner's own session is confined at once too.
-    expect((await get(ta, '/api/v1/audit', owner)).statusCode).toBe(403);
+    const audit = (await get(ta, '/api/v1/audit?action=organization.updated', ownerSession)).json();
+    expect(audit.items[0]).toMatchObject({ before: { settings: { requireMfa: false } }, after: { settings: { requireMfa: true } } });
+
+    const m = await seedMember(ta, { orgId: owner.orgId, role: 'ENGINEER' });
     const session = (await login(ta, m.email, m.password)).json();
     expect(session).toMatchObject({ mfaVerified: false, mfaEnrollmentRequired: true });
     const blocked = await get(ta, '/api/v1/clients', session.accessToken);
     expect(blocked.statusCode).toBe(403);
     expect(blocked.json().type).toBe('urn:vigil:problem:mfa-required');
-    // An API key cannot be minted to get around it.
-    const key = await post(ta, '/api/v1/api-keys', { name: 'escape', role: 'VIEWER' }, authed(session.accessToken));
-    expect(key.statusCode).toBe(403);
     expect((await get(ta, '/api/v1/auth/session', session.accessToken)).json().mfaEnrollmentRequired).toBe(true);
+    const other = (await login(ta, m.email, m.password)).json();
 
     const started = await ta.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: authed(session.accessToken) });
     expect(started.statusCode).toBe(201);
@@ -142,10 +151,51 @@ describe('an organization that requires a second factor', () => {
     expect(refreshed.mfaVerified).toBe(false);
     expect((await get(ta, '/api/v1/clients', refreshed.accessToken)).statusCode).toBe(403);
 
-    const confirmed = await post(ta, '/api/v1/auth/mfa/totp/confirm', { code: codeAt(started.json().secret, 0) }, authed(refreshed.accessToken));
+    const confirmed = await post(
+      ta,
+      '/api/v1/auth/mfa/totp/confirm',
+      { code: codeAt(started.json().secret, 0) },
+      authed(refreshed.accessToken),
+    );
     expect(confirmed.statusCode).toBe(200);
     expect((await get(ta, '/api/v1/clients', refreshed.accessToken)).statusCode).toBe(200);
-    const audit = (await get(ta, '/api/v1/audit?action=organization.updated', refreshed.accessToken)).json();
-    expect(audit.items[0]).toMatchObject({ before: { settings: { requireMfa: false } }, after: { settings: { requireMfa: true } } });
+    // The other password-only session ended with the switch to two factors.
+    expect((await get(ta, '/api/v1/auth/session', other.accessToken)).statusCode).toBe(401);
+  });
+});
+
+describe('changing second factors', () => {
+  it('ends password-only sessions when the first factor is enrolled, so a stolen password keeps nothing', async () => {
+    const m = await seedMember(ta);
+    const attacker = (await login(ta, m.email, m.password)).json().accessToken;
+    const owner = (await login(ta, m.email, m.password)).json().accessToken;
+    const started = await ta.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: authed(owner) });
+    expect((await post(ta, '/api/v1/auth/mfa/totp/confirm', { code: codeAt(started.json().secret, -30) }, authed(owner))).statusCode).toBe(
+      200,
+    );
+    expect((await get(ta, '/api/v1/auth/session', attacker)).statusCode).toBe(401);
+    // The enrolling session passed the factor: it may add a passkey.
+    expect((await get(ta, '/api/v1/auth/session', owner)).json().mfaVerified).toBe(true);
+    const options = await ta.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/passkeys/registration/options',
+      headers: authed(owner),
+      payload: {},
+    });
+    expect(options.statusCode).toBe(200);
+  });
+
+  it('refuses a session that has not passed the factor once the user has one', async () => {
+    const m = await memberWithTotp();
+    const actor = {
+      kind: 'user' as const,
+      id: m.userId,
+      mfaVerified: false,
+      tenant: { orgId: m.orgId, userId: m.userId, role: 'OWNER' as const, clientIds: 'all' as const },
+    };
+    await expect(withSystem(ta.t.database.db, (tx) => assertMayChangeFactors(tx, actor))).rejects.toMatchObject({ code: 'MFA_REQUIRED' });
+    await expect(
+      withSystem(ta.t.database.db, (tx) => assertMayChangeFactors(tx, { ...actor, mfaVerified: true })),
+    ).resolves.toBeUndefined();
   });
 });

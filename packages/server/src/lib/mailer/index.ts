@@ -2,12 +2,9 @@ export { isMailAddress } from './address.ts';
 export { MAIL_ERRORS, type MailErrorCode, mailError } from './mail.errors.ts';
 export {
   createMailer,
-  listOutbox,
   type Mailer,
   type MailerDeps,
   type MailMessage,
-  type OutboxEntry,
-  type OutboxPage,
   type SendResult,
   SMTP_TIMEOUT_MS,
 } from './mailer.ts';

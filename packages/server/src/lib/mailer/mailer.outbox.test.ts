@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/helpers/tes
 import { loadConfig } from '../../config/config.ts';
 import { mailOutbox } from '../../db/schema.ts';
 import { withSystem, withTenant } from '../../db/tenant.ts';
-import { createMailer, listOutbox } from './mailer.ts';
+import { createMailer } from './mailer.ts';
 
 let t: TestDatabase;
 let f: Factories;
@@ -85,38 +85,6 @@ describe('mailer without SMTP: the outbox', () => {
     expect(lines).toEqual([]);
   });
 
-  it('shows an organization its own outbox to owners and admins only', async () => {
-    const [orgA, orgB] = [await f.org(), await f.org()];
-    const { mailer } = recordingMailer('json');
-    const sentA = [
-      await mailer.send({ ...resetMail, to: 'a1@example.test', purpose: 'invite', orgId: orgA.id }),
-      await mailer.send({ ...resetMail, to: 'a2@example.test', purpose: 'invite', orgId: orgA.id }),
-      await mailer.send({ ...resetMail, to: 'a3@example.test', purpose: 'invite', orgId: orgA.id }),
-    ];
-    await mailer.send({ ...resetMail, to: 'b1@example.test', purpose: 'invite', orgId: orgB.id });
-
-    const ownerA = await f.actor(orgA.id, 'OWNER');
-    const adminA = await f.actor(orgA.id, 'ADMIN');
-    const all = await listOutbox(t.database.db, adminA.ctx, { limit: 200 });
-    expect(all.items.map((m) => m.id).sort()).toEqual(sentA.map((s) => s.id).sort());
-    expect(all.items.every((m) => m.to.startsWith('a'))).toBe(true);
-    expect(all.nextCursor).toBeNull();
-    expect((await listOutbox(t.database.db, ownerA.ctx)).items).toHaveLength(3);
-
-    // Paging walks every row once.
-    const first = await listOutbox(t.database.db, adminA.ctx, { limit: 2 });
-    expect(first.items).toHaveLength(2);
-    expect(first.nextCursor).not.toBeNull();
-    const second = await listOutbox(t.database.db, adminA.ctx, { limit: 2, cursor: first.nextCursor ?? '' });
-    expect([...first.items, ...second.items].map((m) => m.id).sort()).toEqual(sentA.map((s) => s.id).sort());
-    expect(second.nextCursor).toBeNull();
-
-    for (const role of ['VIEWER', 'ENGINEER', 'CLIENT_OWNER'] as const) {
-      const actor = await f.actor(orgA.id, role);
-      await expectFailure(() => listOutbox(t.database.db, actor.ctx), 'FORBIDDEN', 403);
-    }
-  });
-
   it('row-level security keeps other organizations and client-bound contexts out, whatever the query', async () => {
     const [orgA, orgB] = [await f.org(), await f.org()];
     const { mailer } = recordingMailer('json');
@@ -141,34 +109,8 @@ describe('mailer without SMTP: the outbox', () => {
     await withSystem(t.database.db, (tx) => tx.update(mailOutbox).set({ error: 'bounced' }).where(eq(mailOutbox.orgId, orgA.id)));
   });
 
-  it('pages through rows written in the same transaction (one created_at) without gaps or repeats', async () => {
-    const org = await f.org();
-    const written = await withSystem(t.database.db, (tx) =>
-      tx
-        .insert(mailOutbox)
-        .values(
-          [1, 2, 3, 4, 5].map((n) => ({ orgId: org.id, toAddress: `m${n}@example.test`, subject: 's', textBody: 't', purpose: 'invite' })),
-        )
-        .returning({ id: mailOutbox.id }),
-    );
-    const admin = await f.actor(org.id, 'ADMIN');
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 10; page += 1) {
-      const result = await listOutbox(t.database.db, admin.ctx, { limit: 2, ...(cursor ? { cursor } : {}) });
-      seen.push(...result.items.map((m) => m.id));
-      if (!result.nextCursor) break;
-      cursor = result.nextCursor;
-    }
-    expect(seen).toHaveLength(5);
-    expect([...seen].sort()).toEqual(written.map((w) => w.id).sort());
-  });
-
-  it('refuses an orgId that is not a UUID and a forged cursor', async () => {
+  it('refuses an orgId that is not a UUID', async () => {
     const { mailer } = recordingMailer('json');
     await expectFailure(() => mailer.send({ ...resetMail, orgId: randomUUID().slice(1) }), 'MAIL_INVALID_MESSAGE', 400);
-    const org = await f.org();
-    const admin = await f.actor(org.id, 'ADMIN');
-    await expectFailure(() => listOutbox(t.database.db, admin.ctx, { cursor: 'bm90LWEtY3Vyc29y' }), 'MAIL_INVALID_MESSAGE', 400);
   });
 });

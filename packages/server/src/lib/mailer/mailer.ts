@@ -1,12 +1,10 @@
 import type { ConnectionOptions } from 'node:tls';
-import { and, desc, eq, sql } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config/config.ts';
 import type { Db } from '../../db/database.ts';
 import { mailOutbox } from '../../db/schema.ts';
-import { type TenantContext, withSystem, withTenant } from '../../db/tenant.ts';
+import { withSystem } from '../../db/tenant.ts';
 import type { Logger } from '../../logger.ts';
-import { access } from '../../modules/tenancy/access.ts';
 import { isMailAddress } from './address.ts';
 import { mailError } from './mail.errors.ts';
 
@@ -172,76 +170,5 @@ export function createMailer(config: Pick<Config, 'mail' | 'log'>, deps: MailerD
       return { delivered: 'outbox', id: row.id };
     },
     close: () => {},
-  };
-}
-
-export interface OutboxEntry {
-  id: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string | null;
-  purpose: string;
-  createdAt: string;
-  sentAt: string | null;
-  error: string | null;
-}
-
-export interface OutboxPage {
-  items: OutboxEntry[];
-  nextCursor: string | null;
-}
-
-const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (rest.length > 0 || id === undefined || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw mailError('MAIL_INVALID_MESSAGE', 'cursor must be one returned by a previous page');
-  }
-  return { createdAt, id };
-}
-
-/**
- * The organization's outbox, newest first, for its owners and admins (`mail:read`). Row-level
- * security confines the read to the context's organization; client-bound contexts see nothing.
- */
-export async function listOutbox(db: Db, ctx: TenantContext, opts: { limit?: number; cursor?: string } = {}): Promise<OutboxPage> {
-  access.require(ctx, 'mail:read');
-  const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 200);
-  const after = opts.cursor === undefined ? null : decodeCursor(opts.cursor);
-  // The cursor carries a JavaScript Date (milliseconds) while created_at has microseconds: order
-  // and compare on the millisecond so that rows in the same millisecond are neither skipped nor
-  // repeated across pages (the id breaks the tie).
-  const createdMs = sql`date_trunc('milliseconds', ${mailOutbox.createdAt})`;
-  const rows = await withTenant(db, ctx, (tx) =>
-    tx
-      .select()
-      .from(mailOutbox)
-      .where(
-        and(
-          eq(mailOutbox.orgId, ctx.orgId),
-          after ? sql`(${createdMs}, ${mailOutbox.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined,
-        ),
-      )
-      .orderBy(desc(createdMs), desc(mailOutbox.id))
-      .limit(limit + 1),
-  );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => ({
-      id: r.id,
-      to: r.toAddress,
-      subject: r.subject,
-      text: r.textBody,
-      html: r.htmlBody,
-      purpose: r.purpose,
-      createdAt: r.createdAt.toISOString(),
-      sentAt: r.sentAt?.toISOString() ?? null,
-      error: r.error,
-    })),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }

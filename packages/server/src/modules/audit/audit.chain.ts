@@ -25,6 +25,11 @@ export interface AuditContent {
   /** PostgreSQL's display form of the inet (`abbrev(ip)`): `192.0.2.1`, `2001:db8::1`. */
   ip: string | null;
   userAgent: string | null;
+  /**
+   * A person's IP address and user agent, sealed under their data key (audit.personal.ts); ip
+   * and userAgent are then null. Erasing the person destroys the key, not this value.
+   */
+  personal: string | null;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   details: Record<string, unknown> | null;
@@ -44,11 +49,16 @@ export interface AuditContent {
  * occurred_at and ip in the forms above, before/after/details the JSON values as PostgreSQL's
  * jsonb returns them. canonicalJson (lib/canonical-json.ts) sorts keys at every level and writes
  * no whitespace, so any reader that parses the row back gets the same text.
+ *
+ * `personal` (0006) is one more key, present only when the column is set: entries without sealed
+ * personal fields, those written before 0006 included, hash exactly as before. Setting or
+ * clearing it changes the hashed text either way, so neither goes unnoticed.
  */
 export function auditHash(content: AuditContent): string {
   return sha256Hex(
     content.prevHash +
       canonicalJson({
+        ...(content.personal === null ? {} : { personal: content.personal }),
         org_id: content.orgId,
         seq: content.seq,
         occurred_at: content.occurredAt,

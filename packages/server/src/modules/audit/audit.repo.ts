@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/database.ts';
 import type { TenantContext } from '../../db/tenant.ts';
 import { type AuditContent, auditHash, GENESIS_HASH } from './audit.chain.ts';
+import { sealPersonal } from './audit.personal.ts';
 
 /**
  * The audit log's queries, in plain SQL: the hash is computed over the text forms PostgreSQL
@@ -16,8 +17,17 @@ export interface AuditRow extends AuditContent {
   hash: string;
 }
 
-/** What a caller supplies; the repository adds seq, occurred_at and the hashes. */
-export type NewAuditEntry = Omit<AuditContent, 'seq' | 'occurredAt' | 'prevHash'>;
+/** What a caller supplies; the repository adds seq, occurred_at, the sealed fields and the hashes. */
+export type NewAuditEntry = Omit<AuditContent, 'seq' | 'occurredAt' | 'prevHash' | 'personal'>;
+
+/**
+ * Whose personal data the entry's IP address and user agent are, and that person's data key:
+ * they are sealed under it, or, with no key (an erased person), not stored at all.
+ */
+export interface PersonalSeal {
+  userId: string;
+  key: Buffer | null;
+}
 
 export interface AuditListFilter {
   limit: number;
@@ -41,7 +51,7 @@ const NOW = sql.raw(`to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 // The text forms shadow the column names in ORDER BY: sort by `audit_log.seq`, never by `seq`.
 const COLUMNS = sql`id::text AS id, org_id::text AS org_id, seq::text AS seq, ${OCCURRED_AT} AS occurred_at, actor_kind,
   actor_user_id::text AS actor_user_id, action, target_type, target_id, client_id::text AS client_id, abbrev(ip) AS ip,
-  user_agent, before, after, details, prev_hash, hash`;
+  user_agent, personal, before, after, details, prev_hash, hash`;
 
 interface RawRow {
   id: string | number;
@@ -56,6 +66,7 @@ interface RawRow {
   client_id: string | null;
   ip: string | null;
   user_agent: string | null;
+  personal: string | null;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   details: Record<string, unknown> | null;
@@ -82,6 +93,7 @@ function toRow(r: RawRow): AuditRow {
     clientId: r.client_id,
     ip: r.ip,
     userAgent: r.user_agent,
+    personal: r.personal,
     before: r.before,
     after: r.after,
     details: r.details,
@@ -99,7 +111,7 @@ export const auditRepo = {
    * one organization until COMMIT, so each reads the head the previous one wrote; the insert
    * trigger re-checks the link, so even a writer that skipped the lock cannot fork the chain.
    */
-  async append(tx: Tx, entry: NewAuditEntry): Promise<AuditRow> {
+  async append(tx: Tx, entry: NewAuditEntry, seal: PersonalSeal | null = null): Promise<AuditRow> {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_CLASS}::int, hashtext(${entry.orgId}))`);
     const [head] = await rows<{ seq: string | null; hash: string | null; now: string; ip: string | null }>(
       tx,
@@ -107,20 +119,28 @@ export const auditRepo = {
           FROM (SELECT 1) AS one LEFT JOIN vigil.audit_heads h ON h.org_id = ${entry.orgId}::uuid`,
     );
     if (!head) throw new Error('the audit head query returned no row');
+    const seq = head.seq === null ? 1 : Number(head.seq) + 1;
+    const fields = { ip: head.ip, userAgent: entry.userAgent };
+    const hasFields = fields.ip !== null || fields.userAgent !== null;
+    // A person's fields are sealed, or dropped when their key is gone; never stored in the clear.
+    const personal =
+      seal?.key && hasFields ? sealPersonal(seal.key, { orgId: entry.orgId, seq, userId: seal.userId.toLowerCase() }, fields) : null;
     const content: AuditContent = {
       ...entry,
-      ip: head.ip,
-      seq: head.seq === null ? 1 : Number(head.seq) + 1,
+      ip: seal ? null : fields.ip,
+      userAgent: seal ? null : fields.userAgent,
+      personal,
+      seq,
       occurredAt: head.now,
       prevHash: head.hash ?? GENESIS_HASH,
     };
     const hash = auditHash(content);
     await tx.execute(
       sql`INSERT INTO vigil.audit_log (org_id, seq, occurred_at, actor_kind, actor_user_id, action, target_type, target_id,
-            client_id, ip, user_agent, before, after, details, prev_hash, hash)
+            client_id, ip, user_agent, personal, before, after, details, prev_hash, hash)
           VALUES (${content.orgId}::uuid, ${content.seq}::bigint, ${content.occurredAt}::timestamptz, ${content.actorKind},
             ${content.actorUserId}::uuid, ${content.action}, ${content.targetType}, ${content.targetId}, ${content.clientId}::uuid,
-            ${content.ip}::inet, ${content.userAgent}, ${json(content.before)}::jsonb, ${json(content.after)}::jsonb,
+            ${content.ip}::inet, ${content.userAgent}, ${content.personal}, ${json(content.before)}::jsonb, ${json(content.after)}::jsonb,
             ${json(content.details)}::jsonb, ${content.prevHash}, ${hash})`,
     );
     // Not RETURNING: that needs the new row to pass a SELECT policy, which the system scope has

@@ -46,6 +46,8 @@ export const auditEntrySchema = z.object({
   clientId: z.uuid().nullable(),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
+  /** The entry named a person whose IP address and user agent were erased with them. */
+  personalDataErased: z.boolean(),
   before: jsonObject,
   after: jsonObject,
   details: jsonObject,

@@ -5,6 +5,7 @@ import { type TenantContext, withTenant } from '../../db/tenant.ts';
 import { unstorableJson } from '../../lib/canonical-json.ts';
 import { access } from '../tenancy/access.ts';
 import type { ActorKind } from './audit.chain.ts';
+import { dataKeysRepo, openPersonal, personalDataOwner, personalOwner } from './audit.personal.ts';
 import { type AuditRow, auditRepo as repo } from './audit.repo.ts';
 import {
   ACTION_PATTERN,
@@ -35,10 +36,18 @@ export interface AuditEntryInput {
    * bound to exactly one, else none (an org-level entry).
    */
   clientId?: string | null;
-  /** The request's address (Fastify's `request.ip`, which honours TRUST_PROXY only). */
+  /**
+   * The request's address (Fastify's `request.ip`, which honours TRUST_PROXY only). With the user
+   * agent, the person's personal data: when the entry has a person (its acting user, else a user
+   * it targets) both are sealed under that person's data key and erased with it.
+   */
   ip?: string | null;
   userAgent?: string | null;
-  /** Settings before and after a change. */
+  /**
+   * Settings before and after a change, and facts about the action. Never put personal data
+   * here (an email address, a name): these are hashed in the clear and cannot be erased. Name
+   * people by their user id, which stays a pseudonym once they are erased.
+   */
   before?: Record<string, unknown> | null;
   after?: Record<string, unknown> | null;
   details?: Record<string, unknown> | null;
@@ -97,23 +106,37 @@ export async function recordAudit(tx: Tx, scope: AuditScope, entry: AuditEntryIn
   const ctx = 'system' in scope ? null : scope;
   const actorUserId = uuidOrNull(entry.actorUserId !== undefined ? entry.actorUserId : (ctx?.userId ?? null), 'actorUserId');
   const boundClient = ctx && ctx.clientIds !== 'all' && ctx.clientIds.length === 1 ? ctx.clientIds[0] : null;
-  return repo.append(tx, {
-    orgId: uuidOrNull(scope.orgId, 'orgId') as string,
-    actorKind: entry.actorKind ?? (actorUserId ? 'user' : 'system'),
-    actorUserId,
-    action: entry.action,
-    targetType,
-    targetId: entry.targetId ? entry.targetId.slice(0, 200) : null,
-    clientId: uuidOrNull(entry.clientId !== undefined ? entry.clientId : boundClient, 'clientId'),
-    ip: ipOrNull(entry.ip),
-    userAgent: cleanUserAgent(entry.userAgent),
-    before: jsonOrNull(entry.before, 'before'),
-    after: jsonOrNull(entry.after, 'after'),
-    details: jsonOrNull(entry.details, 'details'),
-  });
+  const orgId = uuidOrNull(scope.orgId, 'orgId') as string;
+  const targetId = entry.targetId ? entry.targetId.slice(0, 200) : null;
+  const ip = ipOrNull(entry.ip);
+  const userAgent = cleanUserAgent(entry.userAgent);
+  const owner = personalDataOwner(actorUserId, targetType, targetId);
+  // The key is looked up only when there is something to seal (one indexed read; created once).
+  const seal = owner && (ip || userAgent) ? { userId: owner, key: await dataKeysRepo.keyFor(tx, orgId, owner) } : null;
+  return repo.append(
+    tx,
+    {
+      orgId,
+      actorKind: entry.actorKind ?? (actorUserId ? 'user' : 'system'),
+      actorUserId,
+      action: entry.action,
+      targetType,
+      targetId,
+      clientId: uuidOrNull(entry.clientId !== undefined ? entry.clientId : boundClient, 'clientId'),
+      ip,
+      userAgent,
+      before: jsonOrNull(entry.before, 'before'),
+      after: jsonOrNull(entry.after, 'after'),
+      details: jsonOrNull(entry.details, 'details'),
+    },
+    seal,
+  );
 }
 
-function present(row: AuditRow): AuditEntryView {
+/** An entry as listed: a person's sealed fields opened while their key lives, else null. */
+function present(row: AuditRow, keys: ReadonlyMap<string, Buffer>): AuditEntryView {
+  const owner = row.personal === null ? null : personalOwner(row.personal);
+  const opened = row.personal === null ? null : openPersonal(owner ? (keys.get(owner) ?? null) : null, row, row.personal);
   return {
     id: row.id,
     seq: row.seq,
@@ -124,8 +147,9 @@ function present(row: AuditRow): AuditEntryView {
     targetType: row.targetType,
     targetId: row.targetId,
     clientId: row.clientId,
-    ip: row.ip,
-    userAgent: row.userAgent,
+    ip: opened ? opened.ip : row.ip,
+    userAgent: opened ? opened.userAgent : row.userAgent,
+    personalDataErased: row.personal !== null && opened === null,
     before: row.before,
     after: row.after,
     details: row.details,
@@ -148,8 +172,8 @@ export function createAuditService({ db }: { db: Db }) {
       access.require(ctx, 'audit:read');
       const limit = filters.limit ?? 50;
       const beforeSeq = filters.cursor === undefined ? undefined : (decodeCursor(filters.cursor) ?? undefined);
-      const rows = await withTenant(db, ctx, (tx) =>
-        repo.list(tx, ctx, {
+      const { rows, keys } = await withTenant(db, ctx, async (tx) => {
+        const found = await repo.list(tx, ctx, {
           limit,
           beforeSeq,
           action: filters.action,
@@ -159,11 +183,17 @@ export function createAuditService({ db }: { db: Db }) {
           clientId: filters.clientId,
           from: filters.from,
           to: filters.to,
-        }),
-      );
+        });
+        const owners = new Set<string>();
+        for (const row of found) {
+          const owner = row.personal === null ? null : personalOwner(row.personal);
+          if (owner) owners.add(owner);
+        }
+        return { rows: found, keys: await dataKeysRepo.keysOf(tx, ctx.orgId, [...owners]) };
+      });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      return { items: page.map(present), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+      return { items: page.map((row) => present(row, keys)), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
     },
   };
 }

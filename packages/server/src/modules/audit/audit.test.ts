@@ -7,7 +7,7 @@ import type { Tx } from '../../db/database.ts';
 import { PG, pgError } from '../../db/pg-errors.ts';
 import { type TenantContext, withSystem, withTenant } from '../../db/tenant.ts';
 import { auditHash, GENESIS_HASH } from './audit.chain.ts';
-import type { AuditRow } from './audit.repo.ts';
+import { type AuditRow, auditRepo } from './audit.repo.ts';
 import { type AuditEntryInput, type AuditService, cleanUserAgent, createAuditService, recordAudit } from './audit.service.ts';
 import { type BrokenLink, verifyAuditChains } from './audit.verify.ts';
 
@@ -56,9 +56,9 @@ async function breakOf(orgId: string): Promise<BrokenLink | null> {
   return (await verifyAuditChains(db())).breaks.find((b) => b.orgId === orgId) ?? null;
 }
 
-async function chainOf(orgId: string): Promise<AuditRow[]> {
-  const page = await service.list(seedContext(orgId), { limit: 200 });
-  return page.items.map((v) => ({ ...v, orgId }) as AuditRow).reverse();
+/** The entries as stored (what the hash covers), in chain order. */
+function chainOf(orgId: string): Promise<AuditRow[]> {
+  return withTenant(db(), seedContext(orgId), (tx) => auditRepo.chainPage(tx, orgId, 0, 1000));
 }
 
 async function orgWithEntries(n: number) {
@@ -115,11 +115,22 @@ describe('the chain', () => {
       after: { slaDays: { critical: 3 }, big: 1e21, tiny: 5e-324, text: 'ü\u2028' },
       details: { nested: [1, null, { b: 2, a: 1 }] },
     });
-    expect(row).toMatchObject({ actorKind: 'user', actorUserId: user.id, clientId: client.id, ip: '2001:db8::1' });
-    expect(row.userAgent).toBe('Mozilla/5.0[31m evil\ufffd');
+    // A person's IP address and user agent are stored sealed (erasable), the columns left empty.
+    expect(row).toMatchObject({ actorKind: 'user', actorUserId: user.id, clientId: client.id, ip: null, userAgent: null });
+    expect(row.personal).toMatch(new RegExp(`^pd1\\.${user.id}\\.`));
     const [stored] = (await chainOf(org.id)).filter((r) => r.seq === row.seq);
-    expect(stored).toMatchObject({ hash: row.hash, ip: '2001:db8::1', before: { slaDays: { critical: 7 }, name: 'x' } });
+    expect(stored).toMatchObject({ hash: row.hash, personal: row.personal, before: { slaDays: { critical: 7 }, name: 'x' } });
     expect(stored?.occurredAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    // The organization's owners read them back opened, in PostgreSQL's forms.
+    const [view] = (await service.list(ctx, { limit: 1 })).items;
+    expect(view).toMatchObject({ seq: row.seq, ip: '2001:db8::1', userAgent: 'Mozilla/5.0[31m evil\ufffd', personalDataErased: false });
+    expect(await breakOf(org.id)).toBeNull();
+  });
+
+  it('stores the IP address of an entry without a person in the clear, as before', async () => {
+    const org = await f.org();
+    const row = await record(seedContext(org.id), { action: 'test.system', ip: '192.0.2.9', userAgent: 'cron/1' });
+    expect(row).toMatchObject({ actorKind: 'system', ip: '192.0.2.9', userAgent: 'cron/1', personal: null });
     expect(await breakOf(org.id)).toBeNull();
   });
 
@@ -331,7 +342,7 @@ describe('tenant isolation and listing', () => {
     const { ctx, user } = await f.actor(org.id, 'OWNER');
     const seed = seedContext(org.id);
     await record(ctx, { action: 'auth.login.succeeded' });
-    await record(seed, { action: 'auth.login.failed', details: { email: 'x@example.test' } });
+    await record(seed, { action: 'auth.login.failed', details: { failures: 1 } });
     await record(seed, { action: 'auth.loginx' });
     const middle = await record(ctx, { action: 'asset.deleted', targetType: 'asset', targetId: 'a-1', clientId: client.id });
     await record(ctx, { action: 'asset.created', targetType: 'asset', targetId: 'a-2' });

@@ -26,7 +26,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const code = (secret: string, offset: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offset * 1000 });
+const code = (secret: string, offset: number) =>
+  new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offset * 1000 });
 
 async function enrolled(keys: ReturnType<typeof createKeyringSource>) {
   const f = createFactories(t.database.db);
@@ -37,7 +38,8 @@ async function enrolled(keys: ReturnType<typeof createKeyringSource>) {
 }
 
 const sealedOf = async (userId: string) =>
-  (await withSystem(t.database.db, (tx) => tx.select({ s: mfaTotp.secretSealed }).from(mfaTotp).where(eq(mfaTotp.userId, userId))))[0]?.s as string;
+  (await withSystem(t.database.db, (tx) => tx.select({ s: mfaTotp.secretSealed }).from(mfaTotp).where(eq(mfaTotp.userId, userId))))[0]
+    ?.s as string;
 
 describe('re-encryption after an MFA key rotation', () => {
   it('moves every secret to the new key, so the old key can be retired without locking anyone out', async () => {
@@ -57,7 +59,9 @@ describe('re-encryption after an MFA key rotation', () => {
 
     retireKey(config.keys.dir, 'mfa', oldKid);
     keys.reload();
-    const verified = await withSystem(t.database.db, (tx) => verifyTotp(tx, { keyring: keys.current(), logger: quiet }, a.user.id, code(a.secret, 30)));
+    const verified = await withSystem(t.database.db, (tx) =>
+      verifyTotp(tx, { keyring: keys.current(), logger: quiet }, a.user.id, code(a.secret, 30)),
+    );
     expect(verified).toBe(true);
   });
 

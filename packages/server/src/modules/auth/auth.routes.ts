@@ -142,7 +142,7 @@ export function authRoutes(deps: AuthRouteDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
-        return (await deps.login.mfaPasskeyOptions(request.body, requestMeta(request))) as Record<string, unknown>;
+        return (await deps.login.mfaPasskeyOptions(request.body)) as Record<string, unknown>;
       },
     );
 

@@ -8,6 +8,7 @@ import { sessionTokensSchema } from './auth.schemas.ts';
 import { createAuthenticator, type TokenAuthenticator } from './authenticator.ts';
 import { createLoginService, type Limiter, type LoginService } from './login/login.service.ts';
 import { createSetupService } from './login/setup.service.ts';
+import { createNewPasswordCheck } from './membership/new-password.ts';
 import { createPasskeysModule } from './passkeys/index.ts';
 import { createSecondFactors } from './second-factors.ts';
 import { createAccountService } from './sessions/account.service.ts';
@@ -46,7 +47,7 @@ export function createAuthModule(deps: AuthModuleDeps) {
   });
   const secondFactors = createSecondFactors({ keys, logger, passkeys: passkeys.service });
   login = createLoginService({ db, config, logger, sessions, secondFactors, limiter, now: deps.now });
-  const setup = createSetupService({ db, config, sessions });
+  const setup = createSetupService({ db, config, sessions, checkNewPassword: createNewPasswordCheck({ config }) });
   const accounts = createAccountService({ db, config, sessions });
   const authenticate: Authenticator = createAuthenticator({ config, tokens, sessions, limiter, others: deps.tokenAuthenticators ?? [] });
   return {

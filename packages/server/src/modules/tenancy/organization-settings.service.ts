@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import { organizations } from '../../db/schema.ts';
 import { type TenantContext, withTenant } from '../../db/tenant.ts';
+import { fail } from '../../lib/app-error.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { access } from './access.ts';
 import { tenancyError } from './tenancy.errors.ts';
@@ -12,6 +13,8 @@ import type { updateOrganizationBody } from './tenancy.schemas.ts';
 export interface ChangeMeta {
   ip: string | null;
   userAgent: string | null;
+  /** Whether a person made the request from a session that passed a second factor. */
+  personWithSecondFactor: boolean;
 }
 
 /**
@@ -20,6 +23,11 @@ export interface ChangeMeta {
  */
 export async function updateOrganization(db: Db, ctx: TenantContext, input: z.infer<typeof updateOrganizationBody>, meta: ChangeMeta) {
   access.require(ctx, 'organization:update');
+  // The 2FA requirement is changed only by a person who uses 2FA: an API key (which no second
+  // factor protects) or a password-only session must not be able to switch it off.
+  if (input.settings?.requireMfa !== undefined && !meta.personWithSecondFactor) {
+    throw fail('FORBIDDEN', 'changing the second-factor requirement needs a signed-in session that passed a second factor');
+  }
   return withTenant(db, ctx, async (tx) => {
     const [current] = await tx.select().from(organizations).where(eq(organizations.id, ctx.orgId)).for('update');
     if (!current) throw tenancyError('ORGANIZATION_NOT_FOUND');

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
@@ -18,14 +19,18 @@ import {
   updateMemberBody,
   updateOrganizationBody,
 } from './tenancy.schemas.ts';
-import type { TenancyService } from './tenancy.service.ts';
+import type { MemberChangeMeta, TenancyService } from './tenancy.service.ts';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 
-/**
- * Members are added by invitation only, so there is no `POST /members`: the auth issue adds the
- * invitation routes, and accepting an invitation calls `service.addMember`.
- */
+/** Where a change came from, for its audit entry. */
+function changeMeta(request: FastifyRequest): MemberChangeMeta {
+  // Agents never reach member routes (registerAuth), so the actor is a person or an API key.
+  const kind = actorOf(request).kind === 'api_key' ? 'api_key' : 'user';
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, actorKind: kind };
+}
+
+/** Members are added by invitation only (modules/auth/membership), so there is no `POST /members`. */
 export function tenancyRoutes(service: TenancyService, db: Db): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -53,8 +58,12 @@ export function tenancyRoutes(service: TenancyService, db: Db): FastifyPluginAsy
         },
       },
       async (request) => {
-        const userAgent = request.headers['user-agent'];
-        return updateOrganization(db, actorOf(request).tenant, request.body, { ip: request.ip, userAgent: userAgent ?? null });
+        const actor = actorOf(request);
+        return updateOrganization(db, actor.tenant, request.body, {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+          personWithSecondFactor: actor.kind === 'user' && actor.mfaVerified === true,
+        });
       },
     );
 
@@ -137,7 +146,7 @@ export function tenancyRoutes(service: TenancyService, db: Db): FastifyPluginAsy
           response: { 200: memberSchema, ...errors },
         },
       },
-      async (request) => service.updateMember(actorOf(request).tenant, request.params.memberId, request.body),
+      async (request) => service.updateMember(actorOf(request).tenant, request.params.memberId, request.body, changeMeta(request)),
     );
     app.delete(
       '/members/:memberId',
@@ -151,7 +160,7 @@ export function tenancyRoutes(service: TenancyService, db: Db): FastifyPluginAsy
         },
       },
       async (request, reply) => {
-        await service.removeMember(actorOf(request).tenant, request.params.memberId);
+        await service.removeMember(actorOf(request).tenant, request.params.memberId, changeMeta(request));
         return reply.code(204).send(null);
       },
     );

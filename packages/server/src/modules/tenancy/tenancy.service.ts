@@ -3,6 +3,9 @@ import { isPgError, PG, pgError } from '../../db/pg-errors.ts';
 import type { Role } from '../../db/schema.ts';
 import { switchScope, type TenantContext, withTenant } from '../../db/tenant.ts';
 import { fail } from '../../lib/app-error.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { revokeKeysCreatedBy } from '../auth/api-keys/index.ts';
+import { sessionRepo } from '../auth/sessions/session.repo.ts';
 import { access, isClientRole } from './access.ts';
 import { clientVanished } from './client-references.ts';
 import { tenancyError } from './tenancy.errors.ts';
@@ -12,6 +15,13 @@ import { type AddMemberInput, addMemberInput } from './tenancy.schemas.ts';
 
 export interface TenancyServiceDeps {
   db: Db;
+}
+
+/** Who asked, for the audit trail: the request's address and the kind of credential it carried. */
+export interface MemberChangeMeta {
+  actorKind?: 'user' | 'api_key';
+  ip?: string | null;
+  userAgent?: string | null;
 }
 
 export type TenancyService = ReturnType<typeof createTenancyService>;
@@ -142,7 +152,7 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       }
     },
 
-    async updateMember(ctx: TenantContext, memberId: string, input: { role: Role; clientId?: string | null }) {
+    async updateMember(ctx: TenantContext, memberId: string, input: { role: Role; clientId?: string | null }, meta: MemberChangeMeta = {}) {
       access.require(ctx, 'member:update');
       try {
         return await withTenant(db, ctx, async (tx) => {
@@ -158,6 +168,18 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
             throw tenancyError('LAST_OWNER');
           }
           if (!(await repo.updateMember(tx, ctx, memberId, { role: input.role, clientId }))) throw tenancyError('MEMBER_NOT_FOUND');
+          if (current.role !== input.role || current.clientId !== clientId) {
+            await recordAudit(tx, ctx, {
+              action: 'member.role_changed',
+              ...auditMeta(meta),
+              targetType: 'membership',
+              targetId: memberId,
+              clientId: clientId ?? current.clientId,
+              before: { role: current.role, clientId: current.clientId },
+              after: { role: input.role, clientId },
+              details: { userId: current.userId },
+            });
+          }
           const view = await repo.findMemberView(tx, ctx, memberId);
           if (!view) throw tenancyError('MEMBER_NOT_FOUND');
           return presentMember(view);
@@ -168,7 +190,13 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
       }
     },
 
-    async removeMember(ctx: TenantContext, memberId: string) {
+    /**
+     * Removes a member, and in the same transaction ends what they hold in the organization:
+     * their sessions there and the API keys they created. Authentication already refuses both once
+     * the membership is gone; revoking them makes that visible (session list, key list, audit)
+     * and keeps them dead should the person be invited back.
+     */
+    async removeMember(ctx: TenantContext, memberId: string, meta: MemberChangeMeta = {}) {
       access.require(ctx, 'member:remove');
       return withTenant(db, ctx, async (tx) => {
         const current = await repo.findMember(tx, ctx, memberId);
@@ -176,9 +204,33 @@ export function createTenancyService({ db }: TenancyServiceDeps) {
         access.requireAssignable(ctx, current.role);
         if (current.role === 'OWNER' && (await repo.countOwnersForUpdate(tx, ctx)) <= 1) throw tenancyError('LAST_OWNER');
         await repo.deleteMember(tx, ctx, memberId);
+        const keyMeta = { ip: meta.ip ?? null, userAgent: meta.userAgent ?? null };
+        // Their keys as the actor sees them (audited as the actor), then, in the system scope,
+        // any the actor's client-bound view hides (a key made before a demotion to a client role).
+        const apiKeys = await revokeKeysCreatedBy(tx, ctx, current.userId, keyMeta);
+        await switchScope.toSystem(tx);
+        const system = { system: true as const, orgId: ctx.orgId };
+        apiKeys.push(...(await revokeKeysCreatedBy(tx, system, current.userId, keyMeta)));
+        // Sessions belong to no tenant: the system scope, for this organization only.
+        const sessions = await sessionRepo.revokeForUser(tx, current.userId, 'member_removed', new Date(), { orgId: ctx.orgId });
+        await recordAudit(tx, system, {
+          action: 'member.removed',
+          ...auditMeta(meta),
+          actorKind: ctx.userId ? 'user' : (meta.actorKind ?? 'system'),
+          actorUserId: ctx.userId,
+          targetType: 'membership',
+          targetId: memberId,
+          clientId: current.clientId,
+          before: { role: current.role, clientId: current.clientId },
+          details: { userId: current.userId, sessionsRevoked: sessions, apiKeysRevoked: apiKeys.length },
+        });
       });
     },
   };
+}
+
+function auditMeta(meta: MemberChangeMeta) {
+  return { ...(meta.actorKind ? { actorKind: meta.actorKind } : {}), ip: meta.ip ?? null, userAgent: meta.userAgent ?? null };
 }
 
 function checkRoleShape(ctx: TenantContext, role: Role, clientId: string | null): void {

@@ -4,12 +4,14 @@ import { authChallenges, loginThrottle, memberships, organizations, userPassword
 
 /** Login's queries, all in the system scope: before a login there is no tenant to act as. */
 export const loginRepo = {
-  async findAccount(tx: Tx, email: string) {
+  async findAccount(tx: Tx, normalized: string) {
     const [row] = await tx
       .select({ userId: users.id, email: users.email, displayName: users.displayName, passwordHash: userPasswords.passwordHash })
       .from(users)
       .leftJoin(userPasswords, eq(userPasswords.userId, users.id))
-      .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.disabledAt), isNull(users.erasedAt)));
+      // `normalized` is already lower case (login.service normalizeAccountName); only the stored
+      // side is folded, so the database cannot match a spelling the throttle keys differently.
+      .where(and(sql`lower(${users.email}) = ${normalized}`, isNull(users.disabledAt), isNull(users.erasedAt)));
     return row ?? null;
   },
 
@@ -49,7 +51,7 @@ export const loginRepo = {
    * Counts a failure and returns the new count. Failures older than `forgetBefore` are forgotten
    * first, so an occasional typo months apart never adds up to a lockout.
    */
-  async recordFailure(tx: Tx, accountKey: string, at: Date, forgetBefore: Date): Promise<number> {
+  async recordFailure(tx: Tx, accountKey: string, at: Date, forgetBefore: Date): Promise<{ failures: number; lockedUntil: Date | null }> {
     const [row] = await tx
       .insert(loginThrottle)
       .values({ accountKey, failures: 1, lastFailureAt: at })
@@ -60,12 +62,22 @@ export const loginRepo = {
           lastFailureAt: at,
         },
       })
-      .returning({ failures: loginThrottle.failures });
-    return row?.failures ?? 1;
+      // The row as the newest committed version left it: a lock written by a concurrent attempt
+      // that got here first shows up, which a read before the upsert could miss.
+      .returning({ failures: loginThrottle.failures, lockedUntil: loginThrottle.lockedUntil });
+    return { failures: row?.failures ?? 1, lockedUntil: row?.lockedUntil ?? null };
   },
 
   async lock(tx: Tx, accountKey: string, until: Date): Promise<void> {
     await tx.update(loginThrottle).set({ lockedUntil: until }).where(eq(loginThrottle.accountKey, accountKey));
+  },
+
+  /** Takes back one counted attempt (it turned out to be a correct password). */
+  async forgiveOne(tx: Tx, accountKey: string): Promise<void> {
+    await tx
+      .update(loginThrottle)
+      .set({ failures: sql`greatest(${loginThrottle.failures} - 1, 0)` })
+      .where(eq(loginThrottle.accountKey, accountKey));
   },
 
   async clearFailures(tx: Tx, accountKey: string): Promise<void> {
@@ -90,6 +102,22 @@ export const loginRepo = {
         ),
       )
       .for('update');
+    return row ?? null;
+  },
+
+  /** The challenge's user, without locking or spending it (to rate limit before deciding). */
+  async peekChallenge(tx: Tx, secretHash: string, purpose: 'mfa', at: Date) {
+    const [row] = await tx
+      .select({ userId: authChallenges.userId })
+      .from(authChallenges)
+      .where(
+        and(
+          eq(authChallenges.secretHash, secretHash),
+          eq(authChallenges.purpose, purpose),
+          isNull(authChallenges.usedAt),
+          gt(authChallenges.expiresAt, at),
+        ),
+      );
     return row ?? null;
   },
 

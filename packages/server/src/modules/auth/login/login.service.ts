@@ -39,10 +39,19 @@ const MAX_EMAIL_LENGTH = 254;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * The one spelling of an account name that lockout, rate limits and the lookup all use. They must
+ * agree exactly: if the database matched a spelling (say `İ` for `i`) that hashes to another
+ * throttle key, each variant would bring a fresh guessing budget for the same account.
+ */
+export function normalizeAccountName(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
 /** What the throttle and the rate limit key an account by: a hash, so neither stores an address. */
 export function accountKey(email: string): string {
   return createHash('sha256')
-    .update(`login\0${email.normalize('NFKC').trim().toLowerCase()}`)
+    .update(`login\0${normalizeAccountName(email)}`)
     .digest('hex');
 }
 
@@ -108,9 +117,12 @@ export function createLoginService(deps: {
       const at = now();
       const lockedUntil = await repo.lockedUntil(tx, key);
       if (lockedUntil && lockedUntil > at) return { locked: lockedError(lockedUntil, at) };
-      const failures = await repo.recordFailure(tx, key, at, new Date(at.getTime() - FAILURE_MEMORY_MS));
+      const { failures, lockedUntil: lockedMeanwhile } = await repo.recordFailure(tx, key, at, new Date(at.getTime() - FAILURE_MEMORY_MS));
+      // Locked by a concurrent attempt between the read above and this upsert (PostgreSQL runs
+      // them in parallel): refused like any locked attempt, never checked.
+      if (lockedMeanwhile && lockedMeanwhile > at) return { locked: lockedError(lockedMeanwhile, at) };
       if (failures >= lockoutAfter) await repo.lock(tx, key, new Date(at.getTime() + lockoutSeconds(failures) * 1000));
-      const account = isLookupable(email) ? await repo.findAccount(tx, email) : null;
+      const account = isLookupable(email) ? await repo.findAccount(tx, normalizeAccountName(email)) : null;
       // The same query whether or not the account exists: the answer's timing must not differ.
       const orgs = await repo.memberships(tx, account?.userId ?? NIL_UUID);
       return { account, orgs, failures };
@@ -135,16 +147,20 @@ export function createLoginService(deps: {
       setImmediate(() => {
         withSystem(deps.db, async (tx) => {
           for (const m of orgs) {
-            await recordAudit(tx, { system: true, orgId: m.orgId }, {
-              action: 'auth.login.failed',
-              actorKind: 'user',
-              actorUserId: userId,
-              targetType: 'user',
-              targetId: userId,
-              ip: meta.ip,
-              userAgent: meta.userAgent,
-              details: { failures },
-            });
+            await recordAudit(
+              tx,
+              { system: true, orgId: m.orgId },
+              {
+                action: 'auth.login.failed',
+                actorKind: 'user',
+                actorUserId: userId,
+                targetType: 'user',
+                targetId: userId,
+                ip: meta.ip,
+                userAgent: meta.userAgent,
+                details: { failures },
+              },
+            );
           }
         }).catch((error) => deps.logger.warn({ err: error, userId }, 'could not audit a failed login'));
       });
@@ -153,9 +169,13 @@ export function createLoginService(deps: {
 
     return withSystem(deps.db, async (tx): Promise<LoginOutcome> => {
       const at = now();
-      await repo.clearFailures(tx, key);
       if (rehash) await repo.setPasswordHash(tx, account.userId, rehash);
       const factors = await deps.secondFactors.enrolled(tx, account.userId);
+      // With a second factor pending, only this attempt is forgiven: the failures are cleared
+      // when a session opens, and wrong codes count too, so a known password does not buy
+      // unlimited rounds of code guessing.
+      if (factors.length > 0) await repo.forgiveOne(tx, key);
+      else await repo.clearFailures(tx, key);
       const scope = { system: true as const, orgId: org.orgId };
       const audit = {
         actorKind: 'user' as const,
@@ -173,7 +193,7 @@ export function createLoginService(deps: {
           secretHash: hashToken(challenge),
           userId: account.userId,
           orgId: org.orgId,
-          data: { method: 'password' },
+          data: { method: 'password', accountKey: key },
           expiresAt,
         });
         await recordAudit(tx, scope, { ...audit, action: 'auth.login.password_accepted', details: { secondFactor: 'pending' } });
@@ -203,13 +223,20 @@ export function createLoginService(deps: {
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
     if (typeof input.challenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(input.challenge)) throw authError('MFA_FAILED');
-    await limit('public', ipKey(meta));
+    const secretHash = hashToken(input.challenge);
+    // The per-user limit is asked before the transaction: with a shared PostgreSQL limiter, a
+    // limiter call inside it would hold one pool connection while waiting for another.
+    const pending = await withSystem(deps.db, (tx) => repo.peekChallenge(tx, secretHash, 'mfa', now()));
+    if (!pending?.userId) throw authError('MFA_FAILED');
+    const decision = await deps.limiter.hit('mfa', pending.userId);
+    if (!decision.allowed) {
+      throw authError('ACCOUNT_LOCKED', `try again in ${decision.retryAfterSeconds} s`, { retryAfter: decision.retryAfterSeconds });
+    }
     const result = await withSystem(deps.db, async (tx) => {
       const at = now();
-      const challenge = await repo.lockChallenge(tx, hashToken(input.challenge), 'mfa', at);
+      const challenge = await repo.lockChallenge(tx, secretHash, 'mfa', at);
       if (!challenge?.userId || !challenge.orgId || challenge.attempts >= MFA_CHALLENGE_MAX_ATTEMPTS) return { ok: false as const };
-      const decision = await deps.limiter.hit('mfa', challenge.userId);
-      if (!decision.allowed) return { ok: false as const, retryAfter: decision.retryAfterSeconds };
+      const throttleKey = typeof challenge.data.accountKey === 'string' ? challenge.data.accountKey : null;
       const passed = await deps.secondFactors.verify(tx, challenge.userId, input.method, input.answer);
       const scope = { system: true as const, orgId: challenge.orgId };
       const audit = {
@@ -222,6 +249,10 @@ export function createLoginService(deps: {
       };
       if (!passed || !(await repo.useChallenge(tx, challenge.id, at))) {
         await repo.countChallengeFailure(tx, challenge.id);
+        if (throttleKey) {
+          const { failures } = await repo.recordFailure(tx, throttleKey, at, new Date(at.getTime() - FAILURE_MEMORY_MS));
+          if (failures >= lockoutAfter) await repo.lock(tx, throttleKey, new Date(at.getTime() + lockoutSeconds(failures) * 1000));
+        }
         await recordAudit(tx, scope, { ...audit, action: 'auth.mfa.failed', details: { method: input.method } });
         return { ok: false as const };
       }
@@ -230,6 +261,7 @@ export function createLoginService(deps: {
         { userId: challenge.userId, orgId: challenge.orgId, method: 'password', mfaVerified: true },
         meta,
       );
+      if (throttleKey) await repo.clearFailures(tx, throttleKey);
       await recordAudit(tx, scope, {
         ...audit,
         action: 'auth.login.succeeded',
@@ -238,16 +270,14 @@ export function createLoginService(deps: {
       return { ok: true as const, tokens };
     });
     if (!result.ok) {
-      if (result.retryAfter) throw authError('ACCOUNT_LOCKED', `try again in ${result.retryAfter} s`, { retryAfter: result.retryAfter });
       throw authError('MFA_FAILED');
     }
     return result.tokens;
   }
 
   /** The passkey options for a pending login's second factor; the challenge stays unspent. */
-  async function mfaPasskeyOptions(input: { challenge: string }, meta: RequestMeta): Promise<unknown> {
+  async function mfaPasskeyOptions(input: { challenge: string }): Promise<unknown> {
     if (typeof input.challenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(input.challenge)) throw authError('MFA_FAILED');
-    await limit('public', ipKey(meta));
     const options = await withSystem(deps.db, async (tx) => {
       const challenge = await repo.lockChallenge(tx, hashToken(input.challenge), 'mfa', now());
       if (!challenge?.userId || challenge.attempts >= MFA_CHALLENGE_MAX_ATTEMPTS) return null;

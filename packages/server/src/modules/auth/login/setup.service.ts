@@ -5,6 +5,7 @@ import { setupTokens, users } from '../../../db/schema.ts';
 import { withSystem } from '../../../db/tenant.ts';
 import { recordAudit } from '../../audit/audit.service.ts';
 import { authError } from '../auth.errors.ts';
+import type { NewPasswordCheck } from '../membership/new-password.ts';
 import { checkPasswordPolicy, hashPassword } from '../passwords/index.ts';
 import { hashToken, type IssuedTokens, type RequestMeta, type SessionService } from '../sessions/session.service.ts';
 import { loginRepo } from './login.repo.ts';
@@ -23,7 +24,12 @@ export async function assertPasswordAcceptable(password: string, context: { emai
  */
 export type SetupService = ReturnType<typeof createSetupService>;
 
-export function createSetupService(deps: { db: Db; config: Pick<Config, 'auth'>; sessions: SessionService }) {
+export function createSetupService(deps: {
+  db: Db;
+  config: Pick<Config, 'auth'>;
+  sessions: SessionService;
+  checkNewPassword: NewPasswordCheck;
+}) {
   return {
     async completeSetup(input: { token: string; password: string }, meta: RequestMeta): Promise<IssuedTokens> {
       if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw authError('SETUP_LINK_INVALID');
@@ -37,7 +43,7 @@ export function createSetupService(deps: { db: Db; config: Pick<Config, 'auth'>;
         return row ?? null;
       });
       if (!pending) throw authError('SETUP_LINK_INVALID');
-      await assertPasswordAcceptable(input.password, pending);
+      await deps.checkNewPassword(input.password, pending);
       const passwordHash = await hashPassword(input.password);
       return withSystem(deps.db, async (tx) => {
         const [used] = await tx

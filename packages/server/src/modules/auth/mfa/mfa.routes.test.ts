@@ -57,7 +57,8 @@ async function signIn(kind: Actor['kind'] = 'user', role: 'OWNER' | 'VIEWER' | '
   const org = await f.org();
   const member = await f.actor(org.id, role);
   const token = `Bearer test-${actors.size + 1}`;
-  actors.set(token, { kind, id: member.user.id, tenant: member.ctx });
+  // A session that passed its second factor (changing factors needs one once a factor exists).
+  actors.set(token, { kind, id: member.user.id, tenant: member.ctx, mfaVerified: true });
   return { org, member, token };
 }
 

@@ -6,7 +6,7 @@ import { fail, rateLimited } from '../../../lib/app-error.ts';
 import type { Keyring, KeyringSource } from '../../../lib/keys/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { type AuditEntryInput, recordAudit } from '../../audit/audit.service.ts';
-import { sessionRepo } from '../sessions/session.repo.ts';
+import { afterFirstFactorEnrolled, assertMayChangeFactors, hasSecondFactor } from '../factor-guard.ts';
 import { regenerateBackupCodes, remainingBackupCodes } from './backup-codes.ts';
 import { mfaError } from './mfa.errors.ts';
 import { mfaRepo } from './mfa.repo.ts';
@@ -102,6 +102,7 @@ export function createMfaService({ db, keyring, logger, issuer = 'Vigil', now = 
       return withSystem(db, async (tx) => {
         const email = await mfaRepo.findAccountEmail(tx, userId);
         if (email === null) throw fail('UNAUTHENTICATED', 'the account no longer exists');
+        await assertMayChangeFactors(tx, actor);
         return startTotpEnrolment(tx, keysNow(), { id: userId, email }, issuer);
       });
     },
@@ -110,10 +111,10 @@ export function createMfaService({ db, keyring, logger, issuer = 'Vigil', now = 
       const userId = userIdOf(actor);
       await countGuess(userId);
       return auditedChange(actor, meta, async (tx) => {
+        await assertMayChangeFactors(tx, actor);
+        const hadFactor = await hasSecondFactor(tx, userId);
         const result = await confirmTotpEnrolment(tx, keysNow(), userId, code, now());
-        // The user has just proved the factor: this session counts as having passed it (an
-        // organization that requires 2FA lets them in without logging in again).
-        if (actor.sessionId) await sessionRepo.markMfaVerified(tx, actor.sessionId);
+        await afterFirstFactorEnrolled(tx, actor, hadFactor);
         return { result, entry: { action: 'auth.mfa.totp_enabled' } };
       });
     },

@@ -53,7 +53,8 @@ async function member(kind: Actor['kind'] = 'user') {
   const org = await f.org();
   const a = await f.actor(org.id, 'ENGINEER');
   const header = `Bearer test-${randomUUID()}`;
-  actors.set(header, { kind, id: a.user.id, tenant: a.ctx });
+  // A session that passed its second factor (changing factors needs one once a factor exists).
+  actors.set(header, { kind, id: a.user.id, tenant: a.ctx, mfaVerified: true });
   return { header, userId: a.user.id, orgId: org.id };
 }
 

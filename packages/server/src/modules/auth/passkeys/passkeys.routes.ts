@@ -7,6 +7,7 @@ import { type Actor, actorOf } from '../../../http/auth.ts';
 import { problemSchema } from '../../../http/problem.ts';
 import { fail } from '../../../lib/app-error.ts';
 import { recordAudit } from '../../audit/audit.service.ts';
+import { afterFirstFactorEnrolled, assertMayChangeFactors, hasSecondFactor } from '../factor-guard.ts';
 import { passkeyError } from './passkeys.errors.ts';
 import {
   creationOptionsSchema,
@@ -68,7 +69,10 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
   return async (app) => {
     app.get(
       '/auth/passkeys',
-      { schema: { tags, summary: 'List my passkeys', querystring: noQuery, response: { 200: passkeyListSchema, ...errors } } },
+      {
+        config: { allowWithoutMfa: true },
+        schema: { tags, summary: 'List my passkeys', querystring: noQuery, response: { 200: passkeyListSchema, ...errors } },
+      },
       async (request) => {
         const actor = userOf(request);
         return { items: await withSystem(db, (tx) => service.list(tx, actor.id)) };
@@ -78,6 +82,7 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
     app.post(
       '/auth/passkeys/registration/options',
       {
+        config: { allowWithoutMfa: true },
         bodyLimit: PASSKEY_BODY_LIMIT,
         schema: {
           tags,
@@ -92,6 +97,7 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
         return withSystem(db, async (tx) => {
           const user = await service.findUser(tx, actor.id);
           if (!user) throw fail('FORBIDDEN', 'this account cannot add passkeys');
+          await assertMayChangeFactors(tx, actor);
           return service.registrationOptions(tx, user);
         });
       },
@@ -100,14 +106,20 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
     app.post(
       '/auth/passkeys/registration',
       {
+        config: { allowWithoutMfa: true },
         bodyLimit: PASSKEY_BODY_LIMIT,
         schema: { tags, summary: 'Add a passkey', querystring: noQuery, body: registerBody, response: { 201: passkeySchema, ...errors } },
       },
       async (request, reply) => {
         const actor = userOf(request);
         const passkey = await withSystem(db, async (tx) => {
+          await assertMayChangeFactors(tx, actor);
+          const hadFactor = await hasSecondFactor(tx, actor.id);
           const added = await service.verifyRegistration(tx, actor.id, request.body.response, request.body.name);
-          if (added) await audit(tx, request, actor, 'auth.passkey.added', added);
+          if (added) {
+            await afterFirstFactorEnrolled(tx, actor, hadFactor);
+            await audit(tx, request, actor, 'auth.passkey.added', added);
+          }
           return added;
         });
         // Thrown after the commit, so the challenge stays spent.
@@ -131,6 +143,7 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
       async (request) => {
         const actor = userOf(request);
         return withSystem(db, async (tx) => {
+          await assertMayChangeFactors(tx, actor);
           const renamed = await service.rename(tx, actor.id, request.params.passkeyId, request.body.name);
           await audit(tx, request, actor, 'auth.passkey.renamed', renamed);
           return renamed;
@@ -146,6 +159,7 @@ export function passkeysRoutes({ db, service, completeLogin, loginResponse }: Pa
       async (request, reply) => {
         const actor = userOf(request);
         await withSystem(db, async (tx) => {
+          await assertMayChangeFactors(tx, actor);
           const removed = await service.remove(tx, actor.id, request.params.passkeyId);
           await audit(tx, request, actor, 'auth.passkey.removed', removed);
         });

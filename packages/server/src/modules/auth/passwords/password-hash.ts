@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { compare as bcryptCompare } from 'bcryptjs';
+import { withHashSlot } from './hash-slots.ts';
 import { isWithinHashLimit, normalizePassword } from './password-input.ts';
 
 /**
@@ -48,7 +49,8 @@ export class PasswordTooLongError extends RangeError {
 export async function hashPassword(password: string): Promise<string> {
   // Refused before any work: hashing attacker-sized input is a denial of service.
   if (!isWithinHashLimit(password)) throw new PasswordTooLongError();
-  return argon2Hash(normalizePassword(password), { algorithm: ARGON2ID, ...ARGON2_PARAMS });
+  const normalized = normalizePassword(password);
+  return withHashSlot(() => argon2Hash(normalized, { algorithm: ARGON2ID, ...ARGON2_PARAMS }));
 }
 
 interface StoredScheme {
@@ -94,7 +96,7 @@ function parseArgon2(stored: string): StoredScheme | null {
       m !== ARGON2_PARAMS.memoryCost ||
       t !== ARGON2_PARAMS.timeCost ||
       p !== ARGON2_PARAMS.parallelism,
-    verify: (candidate) => argon2Verify(stored, candidate).catch(() => false),
+    verify: (candidate) => withHashSlot(() => argon2Verify(stored, candidate)).catch(() => false),
   };
 }
 

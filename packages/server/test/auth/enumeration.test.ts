@@ -55,10 +55,7 @@ describe('login timing', () => {
       // Alternate which goes first, so drift in machine load falls on both equally.
       const pair = i % 2 === 0 ? ['known', 'unknown'] : ['unknown', 'known'];
       for (const which of pair) {
-        const result =
-          which === 'known'
-            ? await timed(member.email, `wrong-password-${i}-x`)
-            : await timed(ghost, `wrong-password-${i}-x`);
+        const result = which === 'known' ? await timed(member.email, `wrong-password-${i}-x`) : await timed(ghost, `wrong-password-${i}-x`);
         expect(result.status).toBe(401);
         firstShape ??= result.shape;
         expect(result.shape).toEqual(firstShape);

@@ -58,7 +58,10 @@ export async function sequentialLatencies(baseUrl: string, accounts: Account[], 
   const latencies: Record<LoginKind, number[]> = { 'correct password': [], 'wrong password': [], 'unknown account': [] };
   for (let round = 0; round < rounds; round++) {
     const account = accounts[round % accounts.length] as Account;
-    for (const kind of Object.keys(latencies) as LoginKind[]) {
+    // The order rotates each round: a kind always measured right after another would carry that
+    // one's after-effects (the failed-login audit is written after answering).
+    const kinds = Object.keys(latencies) as LoginKind[];
+    for (const kind of kinds.map((_, i) => kinds[(i + round) % kinds.length] as LoginKind)) {
       const sent = performance.now();
       await post(agent, url, JSON.stringify({ ...credentials(kind, account), refreshTokenDelivery: 'body' }));
       latencies[kind].push(performance.now() - sent);

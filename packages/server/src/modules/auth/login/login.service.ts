@@ -137,10 +137,10 @@ export function createLoginService(deps: {
     const org = input.orgId ? orgs.find((m) => m.orgId === input.orgId) : orgs[0];
 
     if (!account || !verified || !org) {
-      if (!account) {
-        deps.logger.info({ event: 'auth.login.failed', account: key.slice(0, 16), ip: meta.ip }, 'login failed for an unknown account');
-        throw authError('LOGIN_FAILED');
-      }
+      // The same log line for every failure (an unknown account's only record): a line written
+      // for one kind alone would cost it measurably more time than the other.
+      deps.logger.info({ event: 'auth.login.failed', account: key.slice(0, 16), ip: meta.ip }, 'login failed');
+      if (!account) throw authError('LOGIN_FAILED');
       // Written after answering, so that the answer for a real account takes no longer than the
       // one for an unknown account (which has no organization to audit in).
       const userId = account.userId;

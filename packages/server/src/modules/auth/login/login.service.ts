@@ -70,6 +70,11 @@ function ipKey(meta: RequestMeta): string {
   return meta.ip ? ipRateLimitKey(meta.ip) : 'unknown';
 }
 
+/** What every login audit entry says about who acted on whom: the user, on themselves. */
+function byUser(userId: string, meta: RequestMeta) {
+  return { actorKind: 'user' as const, actorUserId: userId, targetType: 'user', targetId: userId, ip: meta.ip, userAgent: meta.userAgent };
+}
+
 export function requiresMfa(config: Pick<Config, 'auth'>, orgSettings: Record<string, unknown>): boolean {
   return config.auth.requireMfa || orgSettings.requireMfa === true;
 }
@@ -152,12 +157,7 @@ export function createLoginService(deps: {
               { system: true, orgId: m.orgId },
               {
                 action: 'auth.login.failed',
-                actorKind: 'user',
-                actorUserId: userId,
-                targetType: 'user',
-                targetId: userId,
-                ip: meta.ip,
-                userAgent: meta.userAgent,
+                ...byUser(userId, meta),
                 details: { failures },
               },
             );
@@ -177,14 +177,7 @@ export function createLoginService(deps: {
       if (factors.length > 0) await repo.forgiveOne(tx, key);
       else await repo.clearFailures(tx, key);
       const scope = { system: true as const, orgId: org.orgId };
-      const audit = {
-        actorKind: 'user' as const,
-        actorUserId: account.userId,
-        targetType: 'user',
-        targetId: account.userId,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-      };
+      const audit = byUser(account.userId, meta);
       if (factors.length > 0) {
         const challenge = randomBytes(32).toString('base64url');
         const expiresAt = new Date(at.getTime() + MFA_CHALLENGE_TTL_MS);
@@ -239,14 +232,7 @@ export function createLoginService(deps: {
       const throttleKey = typeof challenge.data.accountKey === 'string' ? challenge.data.accountKey : null;
       const passed = await deps.secondFactors.verify(tx, challenge.userId, input.method, input.answer);
       const scope = { system: true as const, orgId: challenge.orgId };
-      const audit = {
-        actorKind: 'user' as const,
-        actorUserId: challenge.userId,
-        targetType: 'user',
-        targetId: challenge.userId,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-      };
+      const audit = byUser(challenge.userId, meta);
       if (!passed || !(await repo.useChallenge(tx, challenge.id, at))) {
         await repo.countChallengeFailure(tx, challenge.id);
         if (throttleKey) {
@@ -302,12 +288,7 @@ export function createLoginService(deps: {
         { system: true, orgId: org.orgId },
         {
           action: 'auth.login.succeeded',
-          actorKind: 'user',
-          actorUserId: userId,
-          targetType: 'user',
-          targetId: userId,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
+          ...byUser(userId, meta),
           details: { sessionId: tokens.sessionId, secondFactor: 'passkey', passwordless: true },
         },
       );

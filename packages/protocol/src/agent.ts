@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { base64url, isoTime, line, sha256Hex } from './text.ts';
+
+export const CHECKIN_SCHEMA = 'vigil.checkin/1';
+/** The prefix of the one-time enrollment tokens an admin hands to `vigil-agent enroll`. */
+export const ENROLLMENT_TOKEN_PREFIX = 'vgl_enroll_';
+export const AGENT_TOKEN_PREFIX = 'vgl_agent_';
+
+/** Agent-facing routes, relative to the server URL. */
+export const AGENT_PATHS = {
+  enroll: '/api/v1/agent/enroll',
+  checkIn: '/api/v1/agent/check-in',
+  inventory: '/api/v1/agent/inventory',
+  actions: '/api/v1/agent/actions',
+  actionResult: (actionId: string) => `/api/v1/agent/actions/${encodeURIComponent(actionId)}/result`,
+  releaseManifest: '/api/v1/agent/release',
+} as const;
+
+/** The Ed25519 public key the server signs actions with, as the agent pins it at enrollment. */
+export const actionKeySchema = z.strictObject({
+  kid: line(1, 64),
+  /** The raw 32-byte public key, base64url (a JWK's `x`). */
+  x: base64url(64).length(43),
+});
+
+export const enrollRequestSchema = z.strictObject({
+  token: z
+    .string()
+    .min(20)
+    .max(200)
+    .regex(/^vgl_enroll_[A-Za-z0-9_-]+$/, 'must be a vgl_enroll_ token'),
+  hostname: line(1, 253),
+  machineId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  agentVersion: line(1, 64),
+});
+
+export const enrollResponseSchema = z.strictObject({
+  assetId: z.uuid(),
+  /** Shown once: the agent stores it 0600 and sends it as a bearer token from then on. */
+  agentToken: z.string().startsWith(AGENT_TOKEN_PREFIX),
+  actionKeys: z.array(actionKeySchema).min(1).max(8),
+  checkInSeconds: z.number().int().min(30).max(86_400),
+});
+
+export const checkInRequestSchema = z.strictObject({
+  schema: z.literal(CHECKIN_SCHEMA),
+  agentVersion: line(1, 64),
+  hostname: line(1, 253),
+  /** The digest of the inventory the agent would send now (see `inventoryDigest`). */
+  inventoryDigest: sha256Hex,
+  /** Seconds the agent has been running: tells the server a restart (after an update) checked in. */
+  uptimeSeconds: z.number().int().min(0),
+});
+
+export const checkInResponseSchema = z.strictObject({
+  serverTime: isoTime,
+  nextCheckInSeconds: z.number().int().min(30).max(86_400),
+  /** True when the server does not hold this digest, or holds it for more than a day. */
+  inventoryWanted: z.boolean(),
+  /** Approved actions waiting for this server: fetch them from `AGENT_PATHS.actions`. */
+  actionsPending: z.number().int().min(0),
+  /** The action-signing keys the agent should trust from now on (rotation), when they changed. */
+  actionKeys: z.array(actionKeySchema).min(1).max(8),
+  /** The newest release offered to this agent, when newer than it runs. */
+  update: z.strictObject({ version: line(1, 64) }).nullable(),
+});
+
+export type ActionKey = z.infer<typeof actionKeySchema>;
+export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
+export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
+export type CheckInRequest = z.infer<typeof checkInRequestSchema>;
+export type CheckInResponse = z.infer<typeof checkInResponseSchema>;

@@ -1,6 +1,13 @@
 export { type AdvisoryProblem, AdvisorySourceError } from './advisories/model.ts';
 export { isZipMagic, type ReadAdvisoriesResult, readAdvisories } from './advisories/reader.ts';
-export { ACCEPTED_DISTRO_FORMS, DistroOptionError, parseDistroOption } from './distro/ecosystem.ts';
+export {
+  ACCEPTED_DISTRO_FORMS,
+  DistroOptionError,
+  describeDistroEcosystem,
+  detectAlpineRelease,
+  parseDistroOption,
+} from './distro/ecosystem.ts';
+export { parseOsRelease } from './distro/os-release.ts';
 export { type EpssRow, type EpssSummary, readEpss } from './feeds/epss.ts';
 export { FeedError, type FeedProblem, openFeedText } from './feeds/input.ts';
 export { type KevCatalog, type KevEntry, readKev } from './feeds/kev.ts';
@@ -36,10 +43,12 @@ export { type Cvss, SEVERITIES, type Severity, severityRank } from './match/seve
 export { mergeRecords } from './osv/merge.ts';
 export { type OsvRecord, OsvRecordError, parseOsvRecord } from './osv/model.ts';
 export { evaluateRange, type Range, type RangeEvent, type RangeVerdict } from './osv/ranges.ts';
+export { formatByName, type InventoryFormat } from './scan/formats.ts';
 export { applyIgnores, IgnoreFileError, type IgnoreRule, parseIgnoreFile } from './scan/ignore.ts';
 export { type CollectOptions, collectInventories, type InventorySource } from './scan/inventories.ts';
 export { type LoadedAdvisories, loadAdvisories } from './scan/load-advisories.ts';
 export { ScanInputError } from './scan/read-file.ts';
+export { dirInRoot, fileInRoot, resolveInRoot } from './scan/root-fs.ts';
 export { ecosystemsOf, installedNamesOf, matchSources } from './scan/scan.ts';
 export { InvalidVersionError, type VersionComparator } from './versions/comparator.ts';
 export { comparatorFor, KNOWN_ECOSYSTEMS, UnknownEcosystemError } from './versions/registry.ts';

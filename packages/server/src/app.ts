@@ -16,13 +16,18 @@ import { webRoutes } from './http/web.routes.ts';
 import { createEphemeralKeyring, type KeyringSource, staticKeyringSource } from './lib/keys/index.ts';
 import { createMailer, type Mailer } from './lib/mailer/index.ts';
 import type { Logger } from './logger.ts';
+import { createActionsModule, pendingActionCount } from './modules/actions/index.ts';
+import { createAgentsModule } from './modules/agents/index.ts';
 import { createAssetsModule } from './modules/assets/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { authenticateToken, createApiKeysModule } from './modules/auth/api-keys/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
 import { createMembershipModule } from './modules/auth/membership/index.ts';
 import { createMfaModule } from './modules/auth/mfa/index.ts';
+import { createFindingsModule } from './modules/findings/index.ts';
+import { createInventoryModule } from './modules/inventory/index.ts';
 import { createMailModule } from './modules/mail/index.ts';
+import { createReleasesModule } from './modules/releases/index.ts';
 import { createTenancyModule } from './modules/tenancy/index.ts';
 import { createUsersModule } from './modules/users/index.ts';
 import { VERSION } from './version.ts';
@@ -130,15 +135,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const tenancy = createTenancyModule({ db: database.db });
   const assets = createAssetsModule({ db: database.db });
+  const actions = createActionsModule({ db: database.db, config, keys });
+  const releases = createReleasesModule({ config, logger: deps.logger });
+  const agents = createAgentsModule({
+    db: database.db,
+    limiter,
+    actionKeys: actions.actionKeys,
+    actionsPending: (ctx, assetId) => pendingActionCount(database.db, ctx, assetId),
+    update: (_ctx, _assetId, agentVersion) => releases.service.offeredRelease(agentVersion),
+  });
+  const inventory = createInventoryModule({ db: database.db, logger: deps.logger });
   const audit = createAuditModule({ db: database.db });
   const users = createUsersModule({ db: database.db, limiter, config });
+  await app.register(releases.publicRoutes);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       await api.register(tenancy.routes);
       await api.register(assets.routes);
+      await api.register(actions.routes);
+      await api.register(actions.agentRoutes);
+      await api.register(agents.routes);
+      await api.register(inventory.routes);
+      await api.register(createFindingsModule({ db: database.db }).routes);
       await api.register(audit.routes);
       await api.register(users.routes);
+      await api.register(releases.routes);
       await api.register(auth.routes);
       await api.register(auth.passkeyRoutes);
       await api.register(mfa.routes);

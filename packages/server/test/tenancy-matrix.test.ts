@@ -51,6 +51,8 @@ const guarded = operations.filter((op) => !isPublic(op));
 const crossable = guarded.filter((op) => idFieldsOf(op).length > 0);
 const lists = guarded.filter((op) => op.method === 'GET' && op.pathParams.length === 0);
 const USER_OWNED: readonly IdKind[] = ['session', 'passkey'];
+const AGENT_ACTOR = 'agent token (A1 server)';
+const isAgentRoute = (op: Operation) => op.path.startsWith('/api/v1/agent/');
 
 let world: TenancyWorld;
 let before: Awaited<ReturnType<typeof states>>;
@@ -148,7 +150,8 @@ describe('lists', () => {
     }
     expect(problems).toEqual([]);
     // The owner reads every list, so the checks above looked at real answers.
-    expect((await call(ta, 'GET', plainUrl(op), world.owner.authorization)).statusCode).toBe(200);
+    // Agent routes answer agent tokens only: a person's token, even the owner's, gets 403 there.
+    expect((await call(ta, 'GET', plainUrl(op), world.owner.authorization)).statusCode).toBe(isAgentRoute(op) ? 403 : 200);
   });
 });
 
@@ -177,7 +180,8 @@ describe('ids from elsewhere', () => {
           const what = `${actor.label} with ${source}: ${probe.method} ${probe.url} ${JSON.stringify(probe.payload ?? '')}`;
           if (!allowed.includes(response.statusCode)) problems.push(`${what} → ${response.statusCode} ${response.body.slice(0, 200)}`);
           if (leaked.length) problems.push(`${what} leaked ${leaked.join(', ')}`);
-          if (actor.label === 'OWNER (JWT)' && source === 'org B') ownerAnswers.add(response.statusCode);
+          // On an agent route the agent token stands in for the owner (everyone else gets 403).
+          if (actor.label === (isAgentRoute(op) ? AGENT_ACTOR : 'OWNER (JWT)') && source === 'org B') ownerAnswers.add(response.statusCode);
         }
       }
     }

@@ -68,6 +68,32 @@ const keysRetireCommand = lazy(
   (m) => m.keysRetireCommand,
 );
 
+const agentsListCommand = lazy(
+  () => import('./commands/agents.ts'),
+  (m) => m.agentsListCommand,
+);
+const agentsRotateCommand = lazy(
+  () => import('./commands/agents.ts'),
+  (m) => m.agentsRotateCommand,
+);
+const agentsRevokeCommand = lazy(
+  () => import('./commands/agents.ts'),
+  (m) => m.agentsRevokeCommand,
+);
+
+const releaseKeygenCommand = lazy(
+  () => import('./commands/release.ts'),
+  (m) => m.releaseKeygenCommand,
+);
+const releaseSignCommand = lazy(
+  () => import('./commands/release.ts'),
+  (m) => m.releaseSignCommand,
+);
+const releaseVerifyCommand = lazy(
+  () => import('./commands/release.ts'),
+  (m) => m.releaseVerifyCommand,
+);
+
 const auditVerifyCommand = lazy(
   () => import('./commands/audit.ts'),
   (m) => m.auditVerifyCommand,
@@ -91,6 +117,9 @@ function program(): Command {
   const vigil = new Command('vigil')
     .description('Vigil: self-hosted, multi-tenant vulnerability monitoring')
     .version(VERSION, '-V, --version')
+    // `vigil --version` is the program's; after a command name, options are that command's own
+    // (`vigil release sign --version 1.2.0`).
+    .enablePositionalOptions()
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -169,19 +198,36 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .action(feedsStatusCommand);
   feeds.command('sync').description('fetch every mirror in FEED_MIRRORS through the outbound guard and import it').action(feedsSyncCommand);
 
+  const agents = vigil.command('agents').description("servers' agents: list them, rotate or revoke their tokens");
+  agents
+    .command('list')
+    .description('every server with its agent state, version, last check-in and token prefix')
+    .option('--json', 'print as JSON')
+    .action(agentsListCommand);
+  agents
+    .command('rotate')
+    .description("issue a server's new agent token (printed once) and revoke the old one")
+    .argument('<assetId>')
+    .action(agentsRotateCommand);
+  agents
+    .command('revoke')
+    .description("revoke a server's agent token: its agent is refused from its next request")
+    .argument('<assetId>')
+    .action(agentsRevokeCommand);
+
   const keys = vigil
     .command('keys')
-    .description('the keyrings: jwt, mfa, credentials, report (generated into the data directory unless set in the environment)');
+    .description('the keyrings: jwt, mfa, credentials, report, action (generated into the data directory unless set in the environment)');
   keys.command('list').description('each key: purpose, id, status, created, source (never its material)').action(keysListCommand);
   keys
     .command('rotate')
     .description('add a new active key; the previous one keeps verifying and decrypting until retired')
-    .argument('<purpose>', 'jwt, mfa, credentials or report')
+    .argument('<purpose>', 'jwt, mfa, credentials, report or action')
     .action(keysRotateCommand);
   keys
     .command('retire')
     .description('stop using an old key: what it signed or encrypted no longer verifies or decrypts')
-    .argument('<purpose>', 'jwt, mfa, credentials or report')
+    .argument('<purpose>', 'jwt, mfa, credentials, report or action')
     .argument('<kid>', 'the key id (see vigil keys list)')
     .action(keysRetireCommand);
 
@@ -191,6 +237,34 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .description("walk every organization's hash chain; exit 1 naming the first broken entry of each broken chain")
     .action(auditVerifyCommand);
 
+  const release = vigil.command('release').description('sign agent releases with an offline key (no server or database needed)');
+  release
+    .command('keygen')
+    .description('create a release key (0600); prints its public half { kid, x } to pin in the agent build')
+    .requiredOption('--out <file>', 'where to write the private key (never overwritten)')
+    .option('--kid <kid>', 'the key id (default: release-DATE-HASH)')
+    .action(releaseKeygenCommand);
+  release
+    .command('sign')
+    .description('write the signed manifest of an agent file: its SHA-256 and size, version, platform, expiry and URL')
+    .requiredOption('--key <file>', 'the private key from `vigil release keygen` (must be mode 0600)')
+    .requiredOption('--file <file>', 'the agent file (vigil-agent.mjs, or the single executable)')
+    .requiredOption('--version <version>', 'the release version, e.g. 1.4.2')
+    .option('--platform <platform>', 'node, linux-x64 or linux-arm64', 'node')
+    .option('--min-version <version>', 'the oldest agent version that may update to it directly', '0.0.0')
+    .option('--expires-in-days <days>', 'agents refuse the manifest after this many days', '90')
+    .option('--url <url>', 'where agents download it (default: /downloads/agent/PLATFORM/VERSION/FILE on the server)')
+    .option('--out <file>', 'write the manifest here instead of standard output')
+    .action(releaseSignCommand);
+  release
+    .command('verify')
+    .description('check a manifest and file as an agent would: signature, size and SHA-256 (exit 1 on any mismatch)')
+    .requiredOption('--manifest <file>', 'the signed manifest')
+    .requiredOption('--file <file>', 'the agent file it describes')
+    .option('--public-key <key>', '{"kid":…,"x":…} as keygen printed it, a JSON array of them, or a file holding that')
+    .option('--key <file>', 'the private key file instead (its public half is used)')
+    .action(releaseVerifyCommand);
+
   const admin = vigil.command('admin').description('administrative commands');
   admin
     .command('bootstrap')
@@ -199,7 +273,15 @@ An OS package list needs its release: from the root's etc/os-release when scanni
     .requiredOption('--email <email>', "the owner's email address")
     .action(bootstrapCommand);
 
-  for (const command of [vigil, ...vigil.commands, ...admin.commands, ...version.commands, ...feeds.commands, ...keys.commands])
+  for (const command of [
+    vigil,
+    ...vigil.commands,
+    ...admin.commands,
+    ...version.commands,
+    ...feeds.commands,
+    ...keys.commands,
+    ...release.commands,
+  ])
     command.exitOverride();
   return vigil;
 }

@@ -108,6 +108,8 @@ export const DEFAULT_RATE_LIMITS = {
   api: { limit: 600, windowSeconds: 60 },
   /** Unauthenticated requests to auth routes per client IP (refresh, invitations, passkeys). */
   public: { limit: 120, windowSeconds: 60 },
+  /** Agent enrollments per client IP: each guess at a one-time token costs a lookup and a hash. */
+  enroll: { limit: 10, windowSeconds: 60 },
 } as const satisfies Record<string, RateLimitRule>;
 export type RateLimitName = keyof typeof DEFAULT_RATE_LIMITS;
 export interface RateLimitRule {
@@ -146,6 +148,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: positiveInt(200).default(10),
   DATABASE_ALLOW_PRIVILEGED_LOGIN: flag.default(false),
   VIGIL_DATA_DIR: z.string().min(1, 'must not be empty').default('./.vigil-data'),
+  AGENT_RELEASES_DIR: z.string().min(1, 'must not be empty').optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -177,6 +180,9 @@ const envSchema = z.object({
   MFA_KEK: z.string().optional(),
   CREDENTIALS_KEK: z.string().optional(),
   REPORT_SIGNING_KEY: z.string().optional(),
+  ACTION_SIGNING_KEY: z.string().optional(),
+  ACTION_APPROVAL_TTL_HOURS: positiveInt(720).default(24),
+  ACTION_RUN_TTL_MINUTES: positiveInt(1440).default(60),
   LOGIN_LOCKOUT_AFTER: positiveInt(100).default(5),
   LOGIN_LOCKOUT_BASE_S: positiveInt(3600).default(30),
   LOGIN_LOCKOUT_MAX_S: positiveInt(86_400).default(3600),
@@ -214,6 +220,8 @@ export interface Config {
         allowPrivilegedLogin?: boolean;
       };
   dataDir: string;
+  /** Signed agent releases an operator published (`<platform>/<version>/`); the server only serves them. */
+  releases: { dir: string };
   log: { level: string; pretty: boolean };
   trustProxy: string[];
   shutdownTimeoutMs: number;
@@ -268,6 +276,8 @@ export interface Config {
     /** The WebAuthn relying party id: the public URL's host unless set. */
     webauthnRpId: string;
   };
+  /** Approved actions: how long a request waits for approval, and how long a signed action may still run. */
+  actions: { approvalTtlHours: number; runTtlMinutes: number };
   rateLimit: {
     rules: Record<RateLimitName, RateLimitRule>;
     /** memory: one process (embedded); postgres: shared by every process; redis: shared, via REDIS_URL. */
@@ -420,6 +430,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     tls: publicUrl.protocol === 'https:',
     database,
     dataDir,
+    releases: { dir: path.resolve(e.AGENT_RELEASES_DIR ?? path.join(dataDir, 'releases')) },
     log: {
       level: e.LOG_LEVEL,
       pretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && opts.isTTY === true),
@@ -446,6 +457,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       passwordRangeCheckUrl: parseRangeCheckUrl(e.PASSWORD_RANGE_CHECK_URL),
       webauthnRpId: parseRpId(e.WEBAUTHN_RP_ID, publicUrl),
     },
+    actions: { approvalTtlHours: e.ACTION_APPROVAL_TTL_HOURS, runTtlMinutes: e.ACTION_RUN_TTL_MINUTES },
     rateLimit: parseRateLimits(e, database.kind),
   };
 }

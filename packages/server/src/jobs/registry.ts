@@ -2,8 +2,11 @@ import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { KeyringSource } from '../lib/keys/index.ts';
 import type { Logger } from '../logger.ts';
+import { actionsExpiryJob } from '../modules/actions/actions.jobs.ts';
+import { agentOfflineJob } from '../modules/agents/agents.jobs.ts';
 import { authMaintenanceJob } from '../modules/auth/auth.jobs.ts';
 import { feedSyncJob } from '../modules/intel/intel.jobs.ts';
+import { inventoryRematchJob } from '../modules/inventory/inventory.jobs.ts';
 import type { JobDefinition } from './job.definition.ts';
 
 export interface JobDeps {
@@ -18,5 +21,11 @@ export interface JobDeps {
  * handler needs; `serve` and `worker` register exactly these.
  */
 export function jobDefinitions(deps: JobDeps): readonly JobDefinition[] {
-  return [feedSyncJob(deps), authMaintenanceJob(deps)] as JobDefinition[];
+  return [
+    feedSyncJob(deps),
+    authMaintenanceJob(deps),
+    agentOfflineJob(deps),
+    inventoryRematchJob(deps),
+    actionsExpiryJob(deps),
+  ] as JobDefinition[];
 }

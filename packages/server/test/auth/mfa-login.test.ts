@@ -131,7 +131,7 @@ describe('an organization that requires a second factor', () => {
     expect((await patch(key)).statusCode).toBe(403);
     const changed = await patch(ownerSession);
     expect(changed.statusCode).toBe(200);
-    expect(changed.json().settings).toEqual({ requireMfa: true });
+    expect(changed.json().settings).toEqual({ requireMfa: true, requireActionApproval: true });
     const audit = (await get(ta, '/api/v1/audit?action=organization.updated', ownerSession)).json();
     expect(audit.items[0]).toMatchObject({ before: { settings: { requireMfa: false } }, after: { settings: { requireMfa: true } } });
 

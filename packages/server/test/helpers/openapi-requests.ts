@@ -48,7 +48,9 @@ export type IdKind =
   | 'passkey'
   | 'invitation'
   | 'mail'
-  | 'auditEntry';
+  | 'auditEntry'
+  | 'finding'
+  | 'inventory';
 
 /** What each id-bearing name means. A new name must be added here (the test fails until it is). */
 export const ID_NAMES: Readonly<Record<string, IdKind>> = {
@@ -62,6 +64,8 @@ export const ID_NAMES: Readonly<Record<string, IdKind>> = {
   actor: 'user',
   apiKeyId: 'apiKey',
   agentTokenId: 'apiKey',
+  // Enrollment tokens are credentials as API keys are; another realm's key ids stand for them.
+  enrollmentTokenId: 'apiKey',
   sessionId: 'session',
   passkeyId: 'passkey',
   invitationId: 'invitation',
@@ -72,6 +76,12 @@ export const ID_NAMES: Readonly<Record<string, IdKind>> = {
   entryId: 'auditEntry',
   // The audit filter takes any object's id; an asset stands for them all.
   targetId: 'asset',
+  findingId: 'finding',
+  findingIds: 'finding',
+  // A filter under an asset's path (the asset id is what the matrix probes there).
+  inventoryId: 'inventory',
+  // No action exists in the tenancy world; another organization's asset id stands for one (404).
+  actionId: 'asset',
 };
 
 export interface Operation {
@@ -131,8 +141,11 @@ function branch(doc: OpenApiDocument, schema: JsonSchema): JsonSchema {
   return s;
 }
 
-/** Names ending in `Id` that are not Vigil objects: WebAuthn's credential id is the authenticator's bytes. */
-const NOT_OBJECT_IDS: ReadonlySet<string> = new Set(['rawId']);
+/**
+ * Names ending in `Id` that are not Vigil objects: WebAuthn's credential id is the authenticator's
+ * bytes; an agent's machineId is the server's /etc/machine-id.
+ */
+const NOT_OBJECT_IDS: ReadonlySet<string> = new Set(['rawId', 'machineId']);
 
 function isIdLike(name: string, schema: JsonSchema): boolean {
   return schema.format === 'uuid' || (/Ids?$/.test(name) && !NOT_OBJECT_IDS.has(name));

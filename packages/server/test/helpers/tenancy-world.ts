@@ -148,6 +148,20 @@ export async function buildTenancyWorld(ta: TestApp): Promise<TenancyWorld> {
     if (row) realm.add('invitation', row.id, email);
   };
 
+  /** A finding on each of the realm's assets: no route creates findings, so the row ingest would write. */
+  const findings = async (realm: Realm, orgId: string) => {
+    for (const assetId of realm.pool.asset ?? []) {
+      const vulnId = tag('CVE-probe');
+      const [row] = await asOwner<{ id: string }>(
+        ta,
+        `INSERT INTO vigil.findings (org_id, client_id, asset_id, kind, key, vuln_id, title, severity)
+         SELECT org_id, client_id, id, 'package', $2, $2, $2, 'HIGH' FROM vigil.assets WHERE id = $1 AND org_id = $3 RETURNING id::text AS id`,
+        [assetId, vulnId, orgId],
+      );
+      if (row) realm.add('finding', row.id, vulnId);
+    }
+  };
+
   const [orgA, orgB] = [await f.org({ name: tag('Org A') }), await f.org({ name: tag('Org B') })];
   const foreignOrg = new Realm().add('organization', orgB.id, orgB.name, orgB.slug);
   const clientA2 = new Realm();
@@ -173,6 +187,7 @@ export async function buildTenancyWorld(ta: TestApp): Promise<TenancyWorld> {
   await apiKey(foreignOrg, b, 'CLIENT_MEMBER', b1);
   await invitation(foreignOrg, b, orgB.id, 'ENGINEER', null, ownerB.userId);
   await invitation(foreignOrg, b, orgB.id, 'CLIENT_MEMBER', b1, ownerB.userId);
+  await findings(foreignOrg, orgB.id);
   // The invitations' mail landed in the outbox (no SMTP server here); without them, one message.
   const outbox = 'SELECT id::text, to_address FROM vigil.mail_outbox WHERE org_id = $1';
   if ((await asOwner(ta, outbox, [orgB.id])).length === 0) {
@@ -204,6 +219,8 @@ export async function buildTenancyWorld(ta: TestApp): Promise<TenancyWorld> {
   await apiKey(agency, a, 'VIEWER', null);
   await invitation(clientA2, a, orgA.id, 'CLIENT_OWNER', a2, ownerA.userId);
   await invitation(agency, a, orgA.id, 'VIEWER', null, ownerA.userId);
+  await findings(clientA2, orgA.id);
+  await findings(agency, orgA.id);
   await bystander([clientA2, otherUser], orgA.id, 'CLIENT_OWNER', a2);
   await bystander([clientA2, otherUser], orgA.id, 'CLIENT_MEMBER', a2, false);
   await bystander([agency, otherUser], orgA.id, 'ENGINEER');

@@ -19,6 +19,7 @@ const RETIRE_WHEN: Record<KeyPurpose, string> = {
   mfa: 'once the background re-encryption has moved every TOTP secret to the new key',
   credentials: 'once the background re-encryption has moved every stored credential to the new key',
   report: 'once reports signed with it no longer need to be verified',
+  action: 'once every agent has checked in since the rotation (they learn the new key then) and actions signed with it have run or expired',
 };
 
 function purposeArg(purpose: string): KeyPurpose {

@@ -25,6 +25,12 @@ export const KEY_PURPOSES = {
     label: 'report signing',
     loss: 'reports signed so far can no longer be checked against the current key',
   },
+  action: {
+    variable: 'ACTION_SIGNING_KEY',
+    kind: 'ed25519',
+    label: 'action signing',
+    loss: 'agents refuse actions signed with the new key until a check-in has delivered it to them',
+  },
 } as const;
 
 export type KeyPurpose = keyof typeof KEY_PURPOSES;

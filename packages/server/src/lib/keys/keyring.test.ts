@@ -53,7 +53,7 @@ describe('loadKeyring from the data directory', () => {
   it('generates one keyring per purpose on first start, private to the owner, with one warning each and no material in the log', () => {
     const keyring = loadKeyring(config(), logger());
     expect(mode(keysDir())).toBe(0o700);
-    expect(readdirSync(keysDir()).sort()).toEqual(['credentials.json', 'jwt.json', 'mfa.json', 'report.json']);
+    expect(readdirSync(keysDir()).sort()).toEqual(['action.json', 'credentials.json', 'jwt.json', 'mfa.json', 'report.json']);
     for (const purpose of PURPOSE_NAMES) {
       const file = join(keysDir(), `${purpose}.json`);
       expect(mode(file)).toBe(0o600);
@@ -65,8 +65,8 @@ describe('loadKeyring from the data directory', () => {
       for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(rawLog).not.toContain(raw.toString(encoding));
     }
     const warnings = logLines.filter((line) => line.level === 40);
-    expect(warnings).toHaveLength(4);
-    expect(logLines).toHaveLength(4);
+    expect(warnings).toHaveLength(PURPOSE_NAMES.length);
+    expect(logLines).toHaveLength(PURPOSE_NAMES.length);
     for (const purpose of PURPOSE_NAMES) {
       const warning = warnings.find((line) => line.purpose === purpose);
       expect(warning?.msg).toContain(join(keysDir(), `${purpose}.json`));
@@ -86,10 +86,27 @@ describe('loadKeyring from the data directory', () => {
     expect(open(second, 'mfa', seal(first, 'mfa', 'totp', 'users:1'), 'users:1').toString()).toBe('totp');
   });
 
+  it('generates a purpose added by an upgrade (the action key) into an existing keyring, touching no other file', () => {
+    loadKeyring(config(), logger());
+    const actionFile = join(keysDir(), 'action.json');
+    rmSync(actionFile);
+    const others = Object.fromEntries(
+      PURPOSE_NAMES.filter((p) => p !== 'action').map((p) => [p, readFileSync(join(keysDir(), `${p}.json`), 'utf8')]),
+    );
+    logLines = [];
+    const keyring = loadKeyring(config(), logger());
+    expect(mode(actionFile)).toBe(0o600);
+    expect(JSON.parse(readFileSync(actionFile, 'utf8')).keys[0].kid).toBe(keyring.active('action').kid);
+    for (const [purpose, text] of Object.entries(others)) expect(readFileSync(join(keysDir(), `${purpose}.json`), 'utf8')).toBe(text);
+    expect(logLines.map((line) => line.purpose)).toEqual(['action']);
+    expect(logLines[0]?.msg).toMatch(/GENERATED A NEW ACTION SIGNING KEY/);
+    expect(keyring.publicJwks('action').keys[0]?.kid).toBe(keyring.active('action').kid);
+  });
+
   it('keeps separate keys per purpose', () => {
     const keyring = loadKeyring(config(), logger());
     const kids = PURPOSE_NAMES.map((purpose) => keyring.active(purpose).kid);
-    expect(new Set(kids).size).toBe(4);
+    expect(new Set(kids).size).toBe(PURPOSE_NAMES.length);
     const sealed = seal(keyring, 'mfa', 'x', 'a');
     expect(() => open(keyring, 'credentials', sealed, 'a')).toThrow(/retired or unknown/);
   });
@@ -168,7 +185,7 @@ describe('keys from the environment', () => {
     ]);
     expect(keyring.byId('mfa', 'legacy-1')?.key.export().toString('base64')).toBe(older);
     // One warning per generated purpose, none for the one given in the environment.
-    expect(logLines.map((line) => line.purpose).sort()).toEqual(['credentials', 'jwt', 'report']);
+    expect(logLines.map((line) => line.purpose).sort()).toEqual(['action', 'credentials', 'jwt', 'report']);
   });
 
   it('derives the same key id on every start, so sealed values keep opening', () => {

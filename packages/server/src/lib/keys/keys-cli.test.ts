@@ -81,7 +81,7 @@ describe('vigil keys', () => {
   it('refuses an unknown purpose as a usage error', async () => {
     const exit = await exitOf(keysRotateCommand('ssh'));
     expect(exit.exitCode).toBe(EXIT.USAGE);
-    expect(exit.message).toMatch(/unknown key purpose "ssh"; one of: jwt, mfa, credentials, report/);
+    expect(exit.message).toMatch(/unknown key purpose "ssh"; one of: jwt, mfa, credentials, report, action/);
   });
 
   it('refuses to rotate or retire a key set in the environment, explaining how to rotate it there', async () => {

@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { actorOf } from '../../http/auth.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { noQuery } from '../tenancy/tenancy.schemas.ts';
-import { assetListQuery, assetListSchema, assetParams, assetSchema, createAssetBody, updateAssetBody } from './assets.schemas.ts';
+import {
+  assetDetailSchema,
+  assetListQuery,
+  assetListSchema,
+  assetParams,
+  assetSchema,
+  createAssetBody,
+  updateAssetBody,
+} from './assets.schemas.ts';
 import type { AssetsService } from './assets.service.ts';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
@@ -33,10 +41,10 @@ export function assetsRoutes(service: AssetsService): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['assets'],
-          summary: 'Get an asset',
+          summary: 'Get an asset with its agent’s state and open findings',
           params: assetParams,
           querystring: noQuery,
-          response: { 200: assetSchema, ...errors },
+          response: { 200: assetDetailSchema, ...errors },
         },
       },
       async (request) => service.get(actorOf(request).tenant, request.params.assetId),

@@ -233,7 +233,38 @@ describe('org-wide asset management', () => {
   it('presents assets through an allow-list: no org id or other columns leave the service', async () => {
     const s = await scene('VIEWER');
     const view = await service.get(s.ctx, s.homeAsset.id);
-    expect(Object.keys(view).sort()).toEqual(['clientId', 'createdAt', 'id', 'kind', 'name', 'updatedAt']);
+    expect(Object.keys(view).sort()).toEqual([
+      'agentState',
+      'agentVersion',
+      'checkInSeconds',
+      'clientId',
+      'createdAt',
+      'enrolledAt',
+      'hostname',
+      'id',
+      'kernel',
+      'kind',
+      'lastInventoryAt',
+      'lastSeenAt',
+      'name',
+      'openFindings',
+      'os',
+      'updatedAt',
+    ]);
+    const [listed] = await service.list(s.ctx);
+    expect(Object.keys(listed ?? {}).sort()).toEqual([
+      'agentState',
+      'clientId',
+      'createdAt',
+      'hostname',
+      'id',
+      'kind',
+      'lastSeenAt',
+      'name',
+      'openFindings',
+      'os',
+      'updatedAt',
+    ]);
     expect(view.createdAt).toBe(s.homeAsset.createdAt.toISOString());
   });
 });

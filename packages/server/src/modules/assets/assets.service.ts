@@ -1,28 +1,55 @@
-import type { Db } from '../../db/database.ts';
-import type { assets } from '../../db/schema.ts';
+import type { Db, Tx } from '../../db/database.ts';
 import { type TenantContext, withTenant } from '../../db/tenant.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import { access } from '../tenancy/access.ts';
 import { clientVanished } from '../tenancy/client-references.ts';
 import { assetError } from './assets.errors.ts';
+import type { AssetRow } from './assets.read.ts';
 import { assetsRepo as repo } from './assets.repo.ts';
-import type { AssetView, CreateAssetInput, UpdateAssetInput } from './assets.schemas.ts';
+import type { AssetDetailView, AssetListFilter, AssetView, CreateAssetInput, UpdateAssetInput } from './assets.schemas.ts';
 
 export type AssetsService = ReturnType<typeof createAssetsService>;
 
-function present(row: typeof assets.$inferSelect): AssetView {
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'] as const;
+
+function present(row: AssetRow): AssetView {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, row.open_counts?.[s] ?? 0])) as Record<(typeof SEVERITIES)[number], number>;
   return {
     id: row.id,
     kind: row.kind,
     name: row.name,
-    clientId: row.clientId,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    clientId: row.client_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    agentState: row.agent_state,
+    lastSeenAt: row.last_seen_at,
+    hostname: row.hostname,
+    os: row.os,
+    openFindings: { total: SEVERITIES.reduce((sum, s) => sum + counts[s], 0), ...counts },
   };
+}
+
+function presentDetail(row: AssetRow): AssetDetailView {
+  return {
+    ...present(row),
+    kernel: row.kernel,
+    agentVersion: row.agent_version,
+    enrolledAt: row.enrolled_at,
+    lastInventoryAt: row.last_inventory_at,
+    checkInSeconds: row.check_in_seconds,
+  };
+}
+
+/** The row just written, read back with everything the list shows. */
+async function reread(tx: Tx, ctx: TenantContext, assetId: string): Promise<AssetView> {
+  const row = await repo.find(tx, ctx, assetId);
+  if (!row) throw new Error('an asset written in this transaction is not visible in it');
+  return present(row);
 }
 
 export function createAssetsService({ db }: { db: Db }) {
   return {
-    async list(ctx: TenantContext, filter: { kind?: AssetView['kind'] | undefined; clientId?: string | undefined } = {}) {
+    async list(ctx: TenantContext, filter: Partial<AssetListFilter> = {}) {
       access.require(ctx, 'asset:read');
       return withTenant(db, ctx, async (tx) => (await repo.list(tx, ctx, filter)).map(present));
     },
@@ -32,7 +59,7 @@ export function createAssetsService({ db }: { db: Db }) {
       return withTenant(db, ctx, async (tx) => {
         const row = await repo.find(tx, ctx, assetId);
         if (!row) throw assetError('ASSET_NOT_FOUND');
-        return present(row);
+        return presentDetail(row);
       });
     },
 
@@ -43,7 +70,7 @@ export function createAssetsService({ db }: { db: Db }) {
           if (input.clientId !== null && !(await repo.clientExists(tx, ctx, input.clientId))) throw assetError('ASSET_CLIENT_NOT_FOUND');
           const row = await repo.insert(tx, ctx, input);
           if (!row) throw new Error('INSERT … RETURNING produced no row');
-          return present(row);
+          return reread(tx, ctx, row.id);
         }),
       );
     },
@@ -53,12 +80,25 @@ export function createAssetsService({ db }: { db: Db }) {
       return clientRace(
         withTenant(db, ctx, async (tx) => {
           if (input.clientId && !(await repo.clientExists(tx, ctx, input.clientId))) throw assetError('ASSET_CLIENT_NOT_FOUND');
+          const before = await repo.lockClient(tx, ctx, assetId);
+          if (!before) throw assetError('ASSET_NOT_FOUND');
           const row = await repo.update(tx, ctx, assetId, {
             ...(input.name !== undefined ? { name: input.name } : {}),
             ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
           });
           if (!row) throw assetError('ASSET_NOT_FOUND');
-          return present(row);
+          if (row.clientId !== before.clientId) {
+            await repo.moveDependents(tx, ctx, assetId, row.clientId);
+            await recordAudit(tx, ctx, {
+              action: 'asset.moved',
+              targetType: 'asset',
+              targetId: assetId,
+              clientId: row.clientId,
+              before: { clientId: before.clientId },
+              after: { clientId: row.clientId },
+            });
+          }
+          return reread(tx, ctx, assetId);
         }),
       );
     },

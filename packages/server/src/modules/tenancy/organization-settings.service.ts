@@ -28,6 +28,11 @@ export async function updateOrganization(db: Db, ctx: TenantContext, input: z.in
   if (input.settings?.requireMfa !== undefined && !meta.personWithSecondFactor) {
     throw fail('FORBIDDEN', 'changing the second-factor requirement needs a signed-in session that passed a second factor');
   }
+  // Dropping the second approver lets one account run commands as root on every server: the
+  // same bar as the 2FA requirement, so a stolen API key or password alone cannot do it.
+  if (input.settings?.requireActionApproval === false && !meta.personWithSecondFactor) {
+    throw fail('FORBIDDEN', 'switching off action approval needs a signed-in session that passed a second factor');
+  }
   return withTenant(db, ctx, async (tx) => {
     const [current] = await tx.select().from(organizations).where(eq(organizations.id, ctx.orgId)).for('update');
     if (!current) throw tenancyError('ORGANIZATION_NOT_FOUND');

@@ -7,7 +7,8 @@ export function presentOrganization(row: typeof organizations.$inferSelect): Org
     id: row.id,
     name: row.name,
     slug: row.slug,
-    settings: { requireMfa: row.settings.requireMfa === true },
+    // Action approval is on unless an organization switched it off: secure by default.
+    settings: { requireMfa: row.settings.requireMfa === true, requireActionApproval: row.settings.requireActionApproval !== false },
     createdAt: row.createdAt.toISOString(),
   };
 }

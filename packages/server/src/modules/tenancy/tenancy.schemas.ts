@@ -14,6 +14,7 @@ export const noQuery = z.strictObject({});
 
 export const organizationSettingsSchema = z.object({
   requireMfa: z.boolean().describe('every member must pass a second factor; sessions without one reach only enrolment'),
+  requireActionApproval: z.boolean().describe('an action on a server runs only after a second person approved it (default true)'),
 });
 
 export const organizationSchema = z.object({

@@ -36,10 +36,10 @@ export interface IssuedToken extends ParsedToken {
 }
 
 /**
- * Uniform base62 from the CSPRNG. Bytes ≥ 248 (= 4 × 62) are thrown away instead of reduced
+ * Uniform base62 from the CSPRNG (also the secret of enrollment tokens, modules/agents). Bytes ≥ 248 (= 4 × 62) are thrown away instead of reduced
  * modulo 62, which would make the first eight characters likelier and shave entropy.
  */
-function randomBase62(length: number): string {
+export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {

@@ -126,26 +126,52 @@ export function createApiKeysService({ db, now = () => new Date() }: ApiKeysServ
         const asset = await repo.findAssetForUpdate(tx, ctx, assetId);
         if (!asset) throw apiKeyError('AGENT_TOKEN_ASSET_NOT_FOUND');
         if (asset.kind !== 'server') throw apiKeyError('AGENT_TOKEN_SERVER_ONLY');
-        for (const old of await repo.revokeAgentTokensOf(tx, ctx, asset.id)) {
-          await audit(tx, ctx, meta, 'agent_token.revoked', old, { reason: 'replaced' });
-        }
-        const issued = generateToken('agent');
-        const row = await repo.insert(tx, ctx, {
-          kind: 'agent',
-          prefix: issued.prefix,
-          secretHash: issued.secretHash,
-          name: name?.data ?? [...`Agent on ${asset.name}`].slice(0, 100).join(''),
-          role: asset.clientId === null ? 'VIEWER' : 'CLIENT_MEMBER',
-          clientId: asset.clientId,
-          assetId: asset.id,
-          createdBy: ctx.userId,
-          expiresAt: null,
-        });
-        await audit(tx, ctx, meta, 'agent_token.created', row);
-        return { ...presentApiKey(row), token: issued.token };
+        return issueAgentTokenIn(tx, ctx, asset, meta, name?.data);
       });
     },
   };
+}
+
+/**
+ * Issues a server's agent token inside the caller's transaction (the dashboard, above, and agent
+ * enrollment, modules/agents), revoking its previous ones: one active token per server. The
+ * caller must have locked the asset row (findAssetForUpdate, or a fresh insert) so concurrent
+ * issues queue. `tx` must run in `ctx`, as recordAudit requires.
+ */
+export async function issueAgentTokenIn(
+  tx: Tx,
+  ctx: TenantContext,
+  asset: { id: string; name: string; clientId: string | null },
+  meta: RequestMeta = {},
+  name?: string,
+): Promise<IssuedApiKey> {
+  for (const old of await repo.revokeAgentTokensOf(tx, ctx, asset.id)) {
+    await audit(tx, ctx, meta, 'agent_token.revoked', old, { reason: 'replaced' });
+  }
+  const issued = generateToken('agent');
+  const row = await repo.insert(tx, ctx, {
+    kind: 'agent',
+    prefix: issued.prefix,
+    secretHash: issued.secretHash,
+    name: name ?? [...`Agent on ${asset.name}`].slice(0, 100).join(''),
+    role: asset.clientId === null ? 'VIEWER' : 'CLIENT_MEMBER',
+    clientId: asset.clientId,
+    assetId: asset.id,
+    createdBy: ctx.userId,
+    expiresAt: null,
+  });
+  await audit(tx, ctx, meta, 'agent_token.created', row);
+  return { ...presentApiKey(row), token: issued.token };
+}
+
+/**
+ * Revokes a server's active agent token(s) inside the caller's transaction; its agent's next
+ * request gets 401. Returns how many were live.
+ */
+export async function revokeAgentTokensIn(tx: Tx, ctx: TenantContext, assetId: string, meta: RequestMeta = {}): Promise<number> {
+  const revoked = await repo.revokeAgentTokensOf(tx, ctx, assetId);
+  for (const row of revoked) await audit(tx, ctx, meta, 'agent_token.revoked', row);
+  return revoked.length;
 }
 
 /**

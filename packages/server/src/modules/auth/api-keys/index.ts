@@ -9,5 +9,6 @@ export function createApiKeysModule(deps: { db: Db }) {
 }
 
 export { looksLikeVigilToken } from './api-key-token.ts';
-export { authenticateToken } from './api-keys.authenticate.ts';
-export { type RequestMeta, revokeKeysCreatedBy } from './api-keys.service.ts';
+export { authenticateToken, createApiKeyAuthenticator } from './api-keys.authenticate.ts';
+export { apiKeysRepo } from './api-keys.repo.ts';
+export { issueAgentTokenIn, type RequestMeta, revokeAgentTokensIn, revokeKeysCreatedBy } from './api-keys.service.ts';

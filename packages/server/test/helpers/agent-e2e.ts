@@ -16,7 +16,11 @@ export const FIXTURES = path.resolve(import.meta.dirname, '../../../../../shared
 const AGENT_BIN = path.join(REPO_DIR, 'packages/agent/bin/vigil-agent.js');
 
 /** Only what the test's fake root can match: bionic USNs, KEV, the WordPress advisories. */
-export const E2E_FEEDS = ['osv/ubuntu-usn', 'kev/known_exploited_vulnerabilities.json', 'wordpress/wpsecadv-wordfence-derived-31-files.zip'];
+export const E2E_FEEDS = [
+  'osv/ubuntu-usn',
+  'kev/known_exploited_vulnerabilities.json',
+  'wordpress/wpsecadv-wordfence-derived-31-files.zip',
+];
 
 export async function importFixtureFeeds(database: Database): Promise<void> {
   for (const relative of E2E_FEEDS) {

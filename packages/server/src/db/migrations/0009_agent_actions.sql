@@ -52,7 +52,8 @@ CREATE POLICY agent_actions_tenant ON vigil.agent_actions
   USING (org_id = vigil.current_org_id() AND vigil.client_visible(client_id))
   WITH CHECK (org_id = vigil.current_org_id() AND vigil.client_visible(client_id));
 
--- What was asked for, by whom, and the signature are never rewritten; only the state moves.
+-- What was asked for, by whom, and the signature are never rewritten; only the state moves, and
+-- the client with its server when the server moves to another client.
 REVOKE UPDATE, DELETE ON vigil.agent_actions FROM vigil_app;
-GRANT UPDATE (status, approved_by, approved_at, denied_by, denied_at, expires_at, envelope, delivered_at, result, finished_at)
+GRANT UPDATE (status, approved_by, approved_at, denied_by, denied_at, expires_at, envelope, delivered_at, result, finished_at, client_id)
   ON vigil.agent_actions TO vigil_app;

@@ -38,7 +38,9 @@ export function presentAction(row: ActionRow): ActionView {
   };
 }
 
-/** Facts for the audit log: what kind of change on which server, never output or names. */
+/** Facts for the audit log: which change on which server, never its output. */
 export function auditFacts(row: ActionRow): Record<string, unknown> {
-  return { assetId: row.assetId, kind: row.command.kind, status: row.status };
+  // The command itself (package names and versions, a unit, sshd settings: no personal data), so
+  // the audit trail says which root command ran even after the server and its actions are deleted.
+  return { assetId: row.assetId, kind: row.command.kind, command: row.command, status: row.status };
 }

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/database.ts';
-import { assets, organizations } from '../../db/schema.ts';
+import { apiKeys, assets, organizations } from '../../db/schema.ts';
 import type { TenantContext } from '../../db/tenant.ts';
 import { type ActionRow, type ActionStatus, agentActions } from './actions.table.ts';
 
@@ -30,6 +30,15 @@ export const actionsRepo = {
         ),
       );
     return row ?? null;
+  },
+
+  /** The member who created an API key (null when unknown or gone): the person behind its requests. */
+  async apiKeyCreator(tx: Tx, ctx: TenantContext, apiKeyId: string): Promise<string | null> {
+    const [row] = await tx
+      .select({ createdBy: apiKeys.createdBy })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.orgId, ctx.orgId), eq(apiKeys.id, apiKeyId), eq(apiKeys.kind, 'api')));
+    return row?.createdBy ?? null;
   },
 
   /** The organization's setting; on unless it was switched off (secure by default). */

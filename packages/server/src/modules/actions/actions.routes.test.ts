@@ -74,6 +74,28 @@ describe('asking for and approving an action', () => {
     expect(await auditOf(w, action.id)).toEqual(['action.created', 'action.approved']);
   });
 
+  it('counts an action asked for with an API key as its creator’s, who cannot then approve it in the browser', async () => {
+    const w = await kit.world();
+    const admin = await w.person('ADMIN');
+    const key = await w.keyOf(admin, 'ADMIN');
+    const action = await asked(w, key);
+    expect(action).toMatchObject({ status: 'pending_approval', createdBy: admin.userId });
+    const selfApproval = await call(kit.app, 'POST', `/actions/${action.id}/approve`, admin.auth);
+    expect([selfApproval.statusCode, selfApproval.json().type]).toEqual([403, 'urn:vigil:problem:action-self-approval']);
+    expect((await call(kit.app, 'POST', `/actions/${action.id}/approve`, (await w.person('ENGINEER')).auth)).statusCode).toBe(200);
+    // A request nobody can be named for (no such key) cannot wait for a second person.
+    const unknown = await call(kit.app, 'POST', `/assets/${w.server.id}/actions`, w.apiKey('ENGINEER'), { command: upgrade });
+    expect([unknown.statusCode, unknown.json().type]).toEqual([403, 'urn:vigil:problem:action-requester-unknown']);
+  });
+
+  it('records the command itself in the audit trail', async () => {
+    const w = await kit.world();
+    const action = await asked(w, (await w.person('ENGINEER')).auth);
+    const owner = await w.person('OWNER');
+    const page = (await call(kit.app, 'GET', `/audit?targetType=action&targetId=${action.id}`, owner.auth)).json();
+    expect(JSON.stringify(page.items)).toContain(JSON.stringify(upgrade.packages[0]));
+  });
+
   it('approves at creation when the organization does not require a second person', async () => {
     const w = await kit.world();
     await w.setRequireApproval(false);

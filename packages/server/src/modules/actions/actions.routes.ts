@@ -10,7 +10,8 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 const tags = ['actions'];
 
 function metaOf(request: FastifyRequest): RequestMeta {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+  const actor = actorOf(request);
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, apiKeyId: actor.kind === 'api_key' ? actor.id : null };
 }
 
 /** The dashboard's routes: ask for an action on a server, list, read, approve, deny, cancel. */

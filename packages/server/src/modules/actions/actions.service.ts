@@ -24,6 +24,8 @@ export interface ActionsServiceDeps {
 export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
+  /** The API key the request came with, when it did (its creator is the person asking). */
+  apiKeyId?: string | null;
 }
 
 const NO_META: RequestMeta = { ip: null, userAgent: null };
@@ -75,6 +77,11 @@ export function createActionsService(deps: ActionsServiceDeps) {
         if (!asset) throw actionError('ACTION_ASSET_NOT_FOUND');
         if (asset.kind !== 'server') throw actionError('ACTION_ASSET_NOT_SERVER', 'only a server runs an agent');
         const approvalRequired = await repo.requiresApproval(tx, ctx);
+        // The person asking: the signed-in member, or the member who created the API key used.
+        // Without one, four eyes could not be told apart from two (the same engineer asking with
+        // a key and approving in the browser).
+        const requester = ctx.userId ?? (meta.apiKeyId ? await repo.apiKeyCreator(tx, ctx, meta.apiKeyId) : null);
+        if (approvalRequired && requester === null) throw actionError('ACTION_REQUESTER_UNKNOWN');
         const created = now();
         const base = {
           id: randomUUID(),
@@ -87,7 +94,7 @@ export function createActionsService(deps: ActionsServiceDeps) {
           ...base,
           orgId: ctx.orgId,
           clientId: asset.clientId,
-          createdBy: ctx.userId,
+          createdBy: requester,
           createdAt: created,
           approvalExpiresAt: new Date(created.getTime() + deps.config.actions.approvalTtlHours * 3_600_000),
           ...(approvalRequired ? { status: 'pending_approval' as const } : approvedValues(base, null)),

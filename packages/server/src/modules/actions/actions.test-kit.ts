@@ -10,6 +10,7 @@ import { organizations, type Role } from '../../db/schema.ts';
 import { withTenant } from '../../db/tenant.ts';
 import type { Actor } from '../../http/auth.ts';
 import { createEphemeralKeyring, type Keyring, staticKeyringSource } from '../../lib/keys/index.ts';
+import { createApiKeysService } from '../auth/api-keys/api-keys.service.ts';
 
 /**
  * The real app on a real, migrated database, with a keyring the test can read (to check
@@ -33,6 +34,8 @@ export interface World {
   site: { id: string };
   person(role: Role, clientId?: string): Promise<{ auth: string; userId: string }>;
   apiKey(role: Role): string;
+  /** A real API key (a row with its creator) made by `person`, who holds `role`, and its bearer value. */
+  keyOf(person: { userId: string }, role: Role): Promise<string>;
   agent(assetId: string, clientId?: string | null): string;
   setRequireApproval(value: boolean): Promise<void>;
 }
@@ -73,6 +76,11 @@ export async function createActionsKit(): Promise<ActionsKit> {
       },
       apiKey(role) {
         return register({ kind: 'api_key', id: randomUUID(), tenant: { orgId: org.id, userId: null, role, clientIds: 'all' } });
+      },
+      async keyOf(person, role) {
+        const ctx = { orgId: org.id, userId: person.userId, role, clientIds: 'all' as const };
+        const issued = await createApiKeysService({ db: t.database.db }).create(ctx, { name: 'automation', role });
+        return register({ kind: 'api_key', id: issued.id, tenant: { ...ctx, userId: null } });
       },
       // The context authenticateToken builds for an agent: its server's client, or the whole org.
       agent(assetId, clientId = null) {

@@ -42,9 +42,13 @@ async function scene() {
     changes: [{ change: 'added', ecosystem: 'Debian', name: 'openssl', newVersion: '3.0.11-1' }],
   });
   await seedEnrollmentToken(db, org.id, server.id, c1.id);
+  const action = await call('POST', `/assets/${server.id}/actions`, t.owner, {
+    command: { kind: 'restart_service', unit: 'nginx.service' },
+  });
+  expect(action.statusCode, action.body).toBe(201);
   const agent = await call('POST', `/assets/${server.id}/agent-token`, t.owner, {});
   expect(agent.statusCode, agent.body).toBe(201);
-  return { org, c1, c2, server, bystander, t, call, agentTokenId: agent.json().id as string };
+  return { org, c1, c2, server, bystander, t, call, agentTokenId: agent.json().id as string, actionId: action.json().id as string };
 }
 
 const everything = (clientId: string | null) => ({
@@ -52,6 +56,7 @@ const everything = (clientId: string | null) => ({
   asset_packages: [clientId],
   inventories: [clientId],
   package_changes: [clientId],
+  agent_actions: [clientId],
   enrollment_tokens: [clientId],
   api_keys: [clientId],
 });
@@ -86,6 +91,10 @@ describe('moving a server to another client', () => {
       expect((await s.call('GET', `/assets/${s.server.id}${sub}`, s.t.c1)).statusCode).toBe(404);
     }
     expect((await s.call('GET', `/assets/${s.server.id}/packages`, s.t.c2)).json().items).toHaveLength(1);
+    // Its actions (with their output, once run) go along: the old client can no longer read them.
+    expect((await s.call('GET', `/actions/${s.actionId}`, s.t.c2)).statusCode).toBe(200);
+    expect((await s.call('GET', `/actions/${s.actionId}`, s.t.c1)).statusCode).toBe(404);
+    expect((await s.call('GET', `/assets/${s.server.id}/actions`, s.t.c2)).json().items).toHaveLength(1);
     expect((await s.call('GET', `/assets/${s.server.id}/package-changes`, s.t.c2)).json().items).toHaveLength(1);
   });
 

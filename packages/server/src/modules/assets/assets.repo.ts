@@ -45,13 +45,13 @@ export const assetsRepo = {
 
   /**
    * Moves everything that carries the server's client with it (its findings, packages, history,
-   * enrollment tokens and agent token), in the caller's transaction: RLS shows a row to a client
+   * actions, enrollment tokens and agent token), in the caller's transaction: RLS shows a row to a client
    * by its own client_id, so a row left behind would stay visible to the old client and hidden
    * from the new one.
    */
   async moveDependents(tx: Tx, ctx: TenantContext, assetId: string, clientId: string | null): Promise<void> {
     const where = sql`org_id = ${ctx.orgId}::uuid AND asset_id = ${assetId}::uuid AND client_id IS DISTINCT FROM ${clientId}::uuid`;
-    for (const table of ['findings', 'asset_packages', 'inventories', 'package_changes', 'enrollment_tokens']) {
+    for (const table of ['findings', 'asset_packages', 'inventories', 'package_changes', 'agent_actions', 'enrollment_tokens']) {
       await tx.execute(sql`UPDATE ${sql.raw(`vigil.${table}`)} SET client_id = ${clientId}::uuid WHERE ${where}`);
     }
     // An agent token is client-bound exactly when its server is (api_keys_client_role_check).

@@ -101,7 +101,15 @@ export function seedEnrollmentToken(db: Db, orgId: string, assetId: string, clie
 export function clientIdsOf(db: Db, orgId: string, assetId: string): Promise<Record<string, Array<string | null>>> {
   return withTenant(db, seedContext(orgId), async (tx) => {
     const out: Record<string, Array<string | null>> = {};
-    for (const table of ['findings', 'asset_packages', 'inventories', 'package_changes', 'enrollment_tokens', 'api_keys']) {
+    for (const table of [
+      'findings',
+      'asset_packages',
+      'inventories',
+      'package_changes',
+      'agent_actions',
+      'enrollment_tokens',
+      'api_keys',
+    ]) {
       const found = await rows<{ client_id: string | null }>(
         tx,
         sql`SELECT client_id::text AS client_id FROM ${sql.raw(`vigil.${table}`)} WHERE asset_id = ${assetId}::uuid`,

@@ -57,6 +57,19 @@ export async function rematchAfterImport(
   for (const org of orgs) {
     const ctx: TenantContext = { orgId: org.id, userId: null, role: 'VIEWER', clientIds: 'all' };
     await withTenant(database.db, ctx, async (tx) => {
+      // Lock the affected servers first (in id order, as ingest locks its one server), so an
+      // inventory arriving meanwhile cannot remove or change a package between this read and the
+      // findings written from it: a removed package's finding reopened for good, or a downgraded
+      // one's marked fixed.
+      await tx.execute(
+        sql`WITH wanted AS (SELECT DISTINCT ${FOLD('n')} AS folded FROM jsonb_array_elements_text(${wanted}::jsonb) AS w(n))
+            SELECT a.id FROM vigil.assets a
+             WHERE a.org_id = ${org.id}::uuid
+               AND a.id IN (SELECT ap.asset_id FROM vigil.asset_packages ap
+                             WHERE ap.org_id = ${org.id}::uuid
+                               AND (${FOLD('ap.name')} IN (SELECT folded FROM wanted) OR ${FOLD('ap.source_name')} IN (SELECT folded FROM wanted)))
+             ORDER BY a.id FOR UPDATE OF a`,
+      );
       const found = await rows<StoredPackage & { assetId: string; clientId: string | null; osEcosystem: string | null }>(
         tx,
         sql`WITH wanted AS (SELECT DISTINCT ${FOLD('n')} AS folded FROM jsonb_array_elements_text(${wanted}::jsonb) AS w(n))

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffPackages, firstDuplicate, storedOf } from './package-diff.ts';
 import { packageFindingKey, packageKeyOf } from './package-findings.ts';
@@ -46,5 +47,33 @@ describe('identities', () => {
     expect(key.length).toBeLessThan(100);
     // A separator inside a name cannot make two identities collide.
     expect(packageKeyOf(pkg('a","b', '1'))).not.toBe(packageKeyOf({ ...pkg('a', '1'), arch: 'b' }));
+  });
+
+  it('tells identities apart exactly as packageKeyOf does, whatever digits and separators their fields hold', () => {
+    // Identities cut from one string at different places: any key that loses where a field ends collides.
+    const text = fc.string({ unit: fc.constantFrom('a', '1', ':', '"', ',', '\u0000'), maxLength: 6 });
+    const cut = fc.array(fc.nat(6), { minLength: 3, maxLength: 3 });
+    const identity = fc.tuple(text, cut, fc.constantFrom('1', '2')).map(([t, at, version]) => {
+      const [i, j, k] = [...at].map((n) => Math.min(n, t.length)).sort((x, y) => x - y) as [number, number, number];
+      return { ecosystem: t.slice(0, i), name: t.slice(i, j), arch: t.slice(j, k), location: t.slice(k), version };
+    });
+    fc.assert(
+      fc.property(fc.array(identity, { maxLength: 8 }), fc.array(identity, { maxLength: 8 }), (a, b) => {
+        const listed = (list: typeof a) => list.map((p) => pkg(p.name, p.version, { ...p, name: p.name }));
+        const incoming = listed(b);
+        const seen = new Set<string>();
+        const duplicate = incoming.find((p) => seen.size === seen.add(packageKeyOf(p)).size) ?? null;
+        expect(firstDuplicate(incoming)).toBe(duplicate);
+        if (duplicate) return;
+        const stored = [...new Map(listed(a).map((p) => [packageKeyOf(p), p])).values()];
+        const keys = (list: { ecosystem: string; name: string; arch: string; location: string }[]) => list.map(packageKeyOf).sort();
+        const before = new Set(stored.map(packageKeyOf));
+        const after = new Set(incoming.map(packageKeyOf));
+        const diff = diffPackages(stored, incoming);
+        expect(keys(diff.added)).toEqual(keys(incoming.filter((p) => !before.has(packageKeyOf(p)))));
+        expect(keys(diff.removed)).toEqual(keys(stored.filter((p) => !after.has(packageKeyOf(p)))));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { InventoryPackage } from '@vigil/protocol';
 import type { PackageChange } from './inventory.repo.ts';
-import { packageKeyOf, type StoredPackage } from './package-findings.ts';
+import type { StoredPackage } from './package-findings.ts';
 
 export interface PackageDiff {
   added: StoredPackage[];
@@ -23,11 +23,19 @@ export function storedOf(p: InventoryPackage): StoredPackage {
   };
 }
 
+/**
+ * The identity (ecosystem, name, arch, location) as a map key within one ingest: length-prefixed,
+ * so it is as unambiguous as packageKeyOf's JSON (which names findings, stored) at a fraction of
+ * its cost over 1,000 packages.
+ */
+const identityOf = (p: StoredPackage) =>
+  `${p.ecosystem.length}:${p.ecosystem}${p.name.length}:${p.name}${p.arch.length}:${p.arch}${p.location}`;
+
 /** The first package listed twice under one identity (ecosystem, name, arch, location), or null. */
 export function firstDuplicate(packages: readonly StoredPackage[]): StoredPackage | null {
   const seen = new Set<string>();
   for (const p of packages) {
-    const key = packageKeyOf(p);
+    const key = identityOf(p);
     if (seen.has(key)) return p;
     seen.add(key);
   }
@@ -43,7 +51,7 @@ const sameInstall = (a: StoredPackage, b: StoredPackage) =>
 
 /** What changed between the packages held and the packages reported, with the history rows to append. */
 export function diffPackages(stored: readonly StoredPackage[], incoming: readonly StoredPackage[]): PackageDiff {
-  const before = new Map(stored.map((p) => [packageKeyOf(p), p]));
+  const before = new Map(stored.map((p) => [identityOf(p), p]));
   const diff: PackageDiff = { added: [], changed: [], removed: [], changes: [] };
   const change = (kind: PackageChange['change'], p: StoredPackage, oldVersion: string | null, newVersion: string | null) =>
     diff.changes.push({
@@ -56,7 +64,7 @@ export function diffPackages(stored: readonly StoredPackage[], incoming: readonl
       new_version: newVersion,
     });
   for (const p of incoming) {
-    const key = packageKeyOf(p);
+    const key = identityOf(p);
     const old = before.get(key);
     before.delete(key);
     if (!old) {

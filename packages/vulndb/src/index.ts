@@ -33,7 +33,7 @@ export { parseUvLock } from './inventory/uv-lock.ts';
 export { readWordPressRoot } from './inventory/wordpress.ts';
 export { parseYarnLock } from './inventory/yarn-lock.ts';
 export { AdvisoryIndex } from './match/advisory-index.ts';
-export { applicableKeys, ecosystemKey, isOsEcosystem, normaliseName } from './match/ecosystems.ts';
+export { applicableKeys, baseOf, ecosystemKey, isOsEcosystem, normaliseName } from './match/ecosystems.ts';
 export { type EnrichedFinding, type EnrichmentSources, type EpssFacts, enrichFindings, type KevFacts } from './match/enrich.ts';
 export { FIX_STATES, type Finding, type FindingLocation, type FixState } from './match/finding.ts';
 export { type AdvisoryChange, InventoryIndex, type StoredInventory } from './match/inventory-index.ts';

@@ -4,6 +4,7 @@ import { type TenantContext, withTenant } from '../../db/tenant.ts';
 import { fail } from '../../lib/app-error.ts';
 import type { Logger } from '../../logger.ts';
 import type { AgentIdentity } from '../agents/index.ts';
+import { unseenByFailedCollectors } from './collector-coverage.ts';
 import { evaluateConfigFacts } from './config-findings.ts';
 import { findingsRepo } from './findings.repo.ts';
 import { precheckInventory } from './inventory.body.ts';
@@ -69,7 +70,7 @@ export function createIngestService({ db, logger, onIngested }: IngestServiceDep
         const asset = await inventoryRepo.lockAsset(tx, agent.assetId);
         if (!asset) throw inventoryError('INVENTORY_ASSET_GONE');
         const stored = await inventoryRepo.packages(tx, asset.id);
-        const diff = diffPackages(stored, incoming);
+        const diff = diffPackages(stored, incoming, unseenByFailedCollectors(inventory));
         const counts = { added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length };
         const inventoryId = await inventoryRepo.insertInventory(tx, asset, inventory, digest, counts);
         await inventoryRepo.upsertPackages(tx, asset, [...diff.added, ...diff.changed]);

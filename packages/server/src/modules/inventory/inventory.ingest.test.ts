@@ -181,6 +181,33 @@ describe('a changed inventory', () => {
   });
 });
 
+describe('a collector that failed', () => {
+  it('removes nothing it reports: its packages and their findings stay as they were, the rest moves on', async () => {
+    const before = await q<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM vigil.findings WHERE asset_id = ${assetId}::uuid AND state = 'open'`,
+    );
+    const packagesBefore = Number((await counts())?.packages);
+    const lodash = { ecosystem: 'npm', name: 'lodash', version: '4.17.11', location: '/srv/app/package-lock.json' };
+    const response = await sendInventory(
+      ta.app,
+      agentToken,
+      inventoryOf([lodash], {
+        collectors: [
+          { name: 'dpkg', status: 'error', message: 'EACCES reading /var/lib/dpkg/status', items: 0, durationMs: 3 },
+          { name: 'lockfiles', status: 'ok', items: 1, durationMs: 2 },
+        ],
+      }),
+    );
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({ changed: true, packages: { added: 1, removed: 0, changed: 0 }, findings: { fixed: 0 } });
+    expect(Number((await counts())?.packages)).toBe(packagesBefore + 1);
+    const after = await q<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM vigil.findings WHERE asset_id = ${assetId}::uuid AND state = 'open' AND ecosystem <> 'npm'`,
+    );
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+});
+
 describe('configuration facts', () => {
   const base = () => withVersion(packages, 'sudo', '1.8.21p2-3ubuntu1').filter((p) => p.name !== 'curl' && p.source?.name !== 'curl');
 

@@ -49,8 +49,16 @@ const sameInstall = (a: StoredPackage, b: StoredPackage) =>
   a.epochKnown === b.epochKnown &&
   a.dev === b.dev;
 
-/** What changed between the packages held and the packages reported, with the history rows to append. */
-export function diffPackages(stored: readonly StoredPackage[], incoming: readonly StoredPackage[]): PackageDiff {
+/**
+ * What changed between the packages held and the packages reported, with the history rows to
+ * append. A held package missing from the report is removed, unless `unseen` says the report
+ * could not have seen it (its collector failed): then it is kept as it was.
+ */
+export function diffPackages(
+  stored: readonly StoredPackage[],
+  incoming: readonly StoredPackage[],
+  unseen: (ecosystem: string) => boolean = () => false,
+): PackageDiff {
   const before = new Map(stored.map((p) => [identityOf(p), p]));
   const diff: PackageDiff = { added: [], changed: [], removed: [], changes: [] };
   const change = (kind: PackageChange['change'], p: StoredPackage, oldVersion: string | null, newVersion: string | null) =>
@@ -76,6 +84,7 @@ export function diffPackages(stored: readonly StoredPackage[], incoming: readonl
     }
   }
   for (const p of before.values()) {
+    if (unseen(p.ecosystem)) continue;
     diff.removed.push(p);
     change('removed', p, p.version, null);
   }

@@ -4,10 +4,20 @@ import { base64url, isoTime, line, text } from './text.ts';
 
 export const ACTION_SCHEMA = 'vigil.action/1';
 
-/** A package name as dpkg, rpm and apk allow them: no option-looking or shell-meaningful text. */
-const packageName = z.string().regex(/^[a-z0-9][a-z0-9+._-]{0,127}$/i, 'must be a package name');
-/** A version as the package managers write them (epoch, revision, tilde). */
-const packageVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+:~_-]{0,127}$/, 'must be a package version');
+/**
+ * A package name as dpkg, rpm and apk allow them: no option-looking or shell-meaningful text, and
+ * never ending in `-`, which apt reads as "REMOVE" (`apt-get install openssh-server-` removes
+ * openssh-server). A trailing `+` is part of real names (`g++`, `libsigc++`); apt looks for its
+ * install marker at the end of the whole argument, which is always `name=version` here.
+ */
+export const PACKAGE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9+._-]{0,126}[a-z0-9+])?$/i;
+/**
+ * A version as the package managers write them (epoch, revision, tilde), alphanumeric at both
+ * ends: `apt-get install less=590-2.1~deb12u2-` REMOVES less (the trailing `-` is apt's remove marker).
+ */
+export const PACKAGE_VERSION_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.+:~_-]{0,126}[A-Za-z0-9])?$/;
+const packageName = z.string().regex(PACKAGE_NAME_PATTERN, 'must be a package name');
+const packageVersion = z.string().regex(PACKAGE_VERSION_PATTERN, 'must be a package version');
 /** A systemd unit name. */
 const unitName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,254}$/, 'must be a systemd unit name');
 

@@ -23,6 +23,33 @@ export const actionKeySchema = z.strictObject({
   x: base64url(64).length(43),
 });
 
+export const ACTION_KEY_SET_SCHEMA = 'vigil.action-keys/1';
+
+/** What a signed action key set says: the keys this server's agent trusts from `issuedAt` on. */
+export const actionKeySetPayloadSchema = z.strictObject({
+  schema: z.literal(ACTION_KEY_SET_SCHEMA),
+  /** The one server the set is for: a set captured from another server's check-in is refused. */
+  assetId: z.uuid(),
+  keys: z.array(actionKeySchema).min(1).max(8),
+  /** Orders sets: an agent never goes back to an older one (a replayed answer). */
+  issuedAt: isoTime,
+});
+
+/**
+ * The action keys as a check-in carries them: signed by EVERY usable action key (active and
+ * verify-only), so an agent that still trusts only the old key can verify a rotation to the new
+ * one. An answer whoever sits in the path (a TLS-terminating proxy, a MITM under
+ * --insecure-http) could forge must not swap the keys that decide what runs as root.
+ */
+export const signedActionKeySetSchema = z.strictObject({
+  /** base64url of the payload's JSON exactly as signed. */
+  payload: base64url(8 * 1024),
+  signatures: z
+    .array(z.strictObject({ kid: line(1, 64), signature: base64url(128).length(86) }))
+    .min(1)
+    .max(8),
+});
+
 export const enrollRequestSchema = z.strictObject({
   token: z
     .string()
@@ -41,6 +68,10 @@ export const enrollResponseSchema = z.strictObject({
   assetId: z.uuid(),
   /** Shown once: the agent stores it 0600 and sends it as a bearer token from then on. */
   agentToken: z.string().startsWith(AGENT_TOKEN_PREFIX),
+  /**
+   * Pinned by the agent as it enrolls: trust on first use, over the TLS exchange the one-time
+   * enrollment token authenticates. Later changes come only as a signed `actionKeySet`.
+   */
   actionKeys: z.array(actionKeySchema).min(1).max(8),
   checkInSeconds: z.number().int().min(30).max(86_400),
 });
@@ -62,13 +93,18 @@ export const checkInResponseSchema = z.strictObject({
   inventoryWanted: z.boolean(),
   /** Approved actions waiting for this server: fetch them from `AGENT_PATHS.actions`. */
   actionsPending: z.number().int().min(0),
-  /** The action-signing keys the agent should trust from now on (rotation), when they changed. */
-  actionKeys: z.array(actionKeySchema).min(1).max(8),
+  /**
+   * The action-signing keys the agent should trust from now on (rotation), signed by the keys it
+   * trusts already; an agent adopts nothing unsigned.
+   */
+  actionKeySet: signedActionKeySetSchema,
   /** The newest release offered to this agent, when newer than it runs. */
   update: z.strictObject({ version: line(1, 64) }).nullable(),
 });
 
 export type ActionKey = z.infer<typeof actionKeySchema>;
+export type ActionKeySetPayload = z.infer<typeof actionKeySetPayloadSchema>;
+export type SignedActionKeySet = z.infer<typeof signedActionKeySetSchema>;
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 export type CheckInRequest = z.infer<typeof checkInRequestSchema>;

@@ -1,3 +1,4 @@
+export { openActionKeySet, sealActionKeySet } from './action-key-set.ts';
 export {
   ACTION_OUTCOMES,
   ACTION_SCHEMA,
@@ -10,14 +11,19 @@ export {
   actionListSchema,
   actionPayloadSchema,
   actionResultSchema,
+  PACKAGE_NAME_PATTERN,
+  PACKAGE_VERSION_PATTERN,
   type SignedAction,
   signedActionSchema,
 } from './actions.ts';
 export {
+  ACTION_KEY_SET_SCHEMA,
   type ActionKey,
+  type ActionKeySetPayload,
   AGENT_PATHS,
   AGENT_TOKEN_PREFIX,
   actionKeySchema,
+  actionKeySetPayloadSchema,
   CHECKIN_SCHEMA,
   type CheckInRequest,
   type CheckInResponse,
@@ -28,6 +34,8 @@ export {
   type EnrollResponse,
   enrollRequestSchema,
   enrollResponseSchema,
+  type SignedActionKeySet,
+  signedActionKeySetSchema,
 } from './agent.ts';
 export { canonicalJson, inventoryDigest } from './digest.ts';
 export {

@@ -2,15 +2,20 @@ import { generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
+  ACTION_KEY_SET_SCHEMA,
+  type ActionKeySetPayload,
   actionCommandSchema,
   actionPayloadSchema,
+  checkInResponseSchema,
   EnvelopeError,
   INVENTORY_SCHEMA,
   type Inventory,
   inventoryDigest,
   inventorySchema,
+  openActionKeySet,
   openEnvelope,
   PROTOCOL_LIMITS,
+  sealActionKeySet,
   sealEnvelope,
   trustedKeyOf,
 } from './index.ts';
@@ -81,6 +86,34 @@ describe('action commands', () => {
     expect(actionCommandSchema.safeParse({ kind: 'upgrade_packages', packages: [{ name, version: '1.0' }] }).success).toBe(false);
   });
 
+  const upgrade = (name: string, version: string) =>
+    actionCommandSchema.safeParse({ kind: 'upgrade_packages', packages: [{ name, version }] }).success;
+
+  // Regression: apt reads a trailing `-` as "remove" and `+` as "install" (`apt-get install
+  // less=590-2.1~deb12u2-` removed less), so an approved upgrade could have removed a package.
+  it.each([
+    ['less', '590-2.1~deb12u2-'],
+    ['less', '590-2.1~deb12u2+'],
+    ['less', '590-2.1~'],
+    ['less', '1.0.'],
+    ['openssh-server-', '1:9.2p1-2+deb12u3'],
+    ['libstdc++6.', '12.2.0-14'],
+  ])('refuses %s=%s (an apt install/remove marker at the end)', (name, version) => {
+    expect(upgrade(name, version)).toBe(false);
+  });
+
+  it.each([
+    ['openssh-server', '1:8.2p1-4ubuntu0.11'],
+    ['sqlite', '2.36.7-1.el8_7.1'],
+    ['busybox', '1.35.0-r17'],
+    ['less', '590-2.1~deb12u2'],
+    ['libstdc++6', '12.2.0-14'],
+    ['g++', '4:12.2.0-3'],
+    ['a', '1'],
+  ])('accepts %s=%s', (name, version) => {
+    expect(upgrade(name, version)).toBe(true);
+  });
+
   it('refuses a unit name that looks like an option', () => {
     expect(actionCommandSchema.safeParse({ kind: 'restart_service', unit: '--all' }).success).toBe(false);
   });
@@ -122,5 +155,44 @@ describe('signed envelopes', () => {
     const wrongShape = sealEnvelope({ ...payload, command: { kind: 'shell', line: 'id' } }, 'k1', privateKey);
     expect(reason(() => openEnvelope(wrongShape, trusted, actionPayloadSchema))).toBe('malformed');
     expect(EnvelopeError).toBeDefined();
+  });
+});
+
+describe('signed action key sets', () => {
+  const old = generateKeyPairSync('ed25519');
+  const next = generateKeyPairSync('ed25519');
+  const oldKey = trustedKeyOf('old', old.publicKey);
+  const nextKey = trustedKeyOf('next', next.publicKey);
+  const payload: ActionKeySetPayload = {
+    schema: ACTION_KEY_SET_SCHEMA,
+    assetId: '0b6f1c36-4f5c-4a4b-9a62-2f8d2f1c0e55',
+    keys: [nextKey, oldKey],
+    issuedAt: '2026-11-22T10:00:00.000Z',
+  };
+  const set = sealActionKeySet(payload, [
+    { kid: 'next', privateKey: next.privateKey },
+    { kid: 'old', privateKey: old.privateKey },
+  ]);
+
+  it('opens with any one of the keys that signed it, skipping signatures by keys not trusted', () => {
+    expect(set.signatures.map((s) => s.kid)).toEqual(['next', 'old']);
+    expect(openActionKeySet(set, [oldKey])).toEqual(payload);
+    expect(openActionKeySet(set, [nextKey])).toEqual(payload);
+  });
+
+  it('refuses a set no trusted key signed, a changed payload, and a signature moved to another kid', () => {
+    const stranger = trustedKeyOf('old', generateKeyPairSync('ed25519').publicKey);
+    expect(() => openActionKeySet(set, [stranger])).toThrow(EnvelopeError);
+    const changed = Buffer.from(JSON.stringify({ ...payload, keys: [stranger] })).toString('base64url');
+    expect(() => openActionKeySet({ ...set, payload: changed }, [oldKey, nextKey])).toThrow(/signature/);
+    const moved = { ...set, signatures: [{ kid: 'old', signature: set.signatures[0]?.signature as string }] };
+    expect(() => openActionKeySet(moved, [oldKey])).toThrow(/signature/);
+  });
+
+  it('is required in a check-in answer, and a bare key list is no longer accepted there', () => {
+    const answer = { serverTime: payload.issuedAt, nextCheckInSeconds: 60, inventoryWanted: false, actionsPending: 0, update: null };
+    expect(checkInResponseSchema.safeParse({ ...answer, actionKeySet: set }).success).toBe(true);
+    expect(checkInResponseSchema.safeParse({ ...answer, actionKeys: [oldKey] }).success).toBe(false);
+    expect(checkInResponseSchema.safeParse({ ...answer, actionKeySet: { ...set, signatures: [] } }).success).toBe(false);
   });
 });

@@ -141,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: database.db,
     limiter,
     actionKeys: actions.actionKeys,
+    actionKeySet: actions.actionKeySet,
     actionsPending: (ctx, assetId) => pendingActionCount(database.db, ctx, assetId),
     update: (_ctx, _assetId, agentVersion) => releases.service.offeredRelease(agentVersion),
   });

@@ -48,7 +48,7 @@ export function sign(payload: unknown, key: { kid: string; privateKey: KeyObject
  * its argv and behaves by the unit or flag it is given: `slow.service` sleeps past any timeout,
  * `loud.service` prints 200,000 characters, `broken.service` exits 3; `sshd -t` fails when the
  * root holds `sshd-invalid`; `sshd -T` prints the effective settings (drop-in, unless the root's
- * `sshd-override` holds an earlier line).
+ * `sshd-override` holds an earlier line), `prohibit-password` as OpenSSH prints it (`without-password`).
  */
 export function machine() {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-actions-'));
@@ -73,6 +73,8 @@ else if (argv[0] === '/usr/sbin/sshd' && argv[1] === '-T') {
     const [k, v] = line.trim().split(/\\s+/);
     if (k && !k.startsWith('#') && !seen.has(k.toLowerCase())) seen.set(k.toLowerCase(), v);
   }
+  // As OpenSSH prints it: prohibit-password under its older alias.
+  if (seen.get('permitrootlogin') === 'prohibit-password') seen.set('permitrootlogin', 'without-password');
   for (const [k, v] of seen) process.stdout.write(k + ' ' + v + '\\n');
 }
 `,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ActionCommand } from '@vigil/protocol';
+import { type ActionCommand, PACKAGE_NAME_PATTERN, PACKAGE_VERSION_PATTERN } from '@vigil/protocol';
 import { removeFile, writeFileAtomically } from './files.ts';
 import type { RunOutput } from './runner.ts';
 
@@ -53,6 +53,15 @@ const MANAGERS: ReadonlyArray<{ name: string; binaries: readonly string[]; steps
   },
 ];
 
+/**
+ * Packages whose name or version the argv must not carry. The schema already refused them; this is
+ * checked again right where the argv is built, because one that slipped through (a trailing `-`)
+ * would make `apt-get install` REMOVE the package instead of upgrading it.
+ */
+export function unsafePackages(packages: readonly Pkg[]): Pkg[] {
+  return packages.filter((p) => !PACKAGE_NAME_PATTERN.test(p.name) || !PACKAGE_VERSION_PATTERN.test(p.version));
+}
+
 /** The package-manager steps for this root, or null when none of the known ones is installed. */
 export function upgradeSteps(root: string, packages: readonly Pkg[]): string[][] | null {
   for (const manager of MANAGERS) {
@@ -98,6 +107,14 @@ function includesDropIns(root: string): boolean {
   }
 }
 
+/**
+ * `sshd -T` prints some values under another name than the one written: OpenSSH shows
+ * `prohibit-password` as its older alias `without-password`. Compared by meaning, not by spelling.
+ */
+const SSHD_ALIASES: Readonly<Record<string, string>> = { 'without-password': 'prohibit-password' };
+const sshdValue = (value: string | undefined): string | undefined =>
+  value === undefined ? undefined : (SSHD_ALIASES[value.toLowerCase()] ?? value.toLowerCase());
+
 const failed = (stderr: string): RunOutput => ({ exitCode: 1, stdout: '', stderr, timedOut: false });
 
 /** Runs steps in order, stopping at the first that fails or times out; output is labelled per step. */
@@ -138,7 +155,8 @@ async function sshdHardening(env: CommandEnv, settings: SshdSettings): Promise<R
     }),
   );
   const overridden = Object.entries(settings).filter(
-    ([key, value]) => value !== undefined && effective.get(SSHD_KEYWORDS[key as keyof typeof SSHD_KEYWORDS].toLowerCase()) !== value,
+    ([key, value]) =>
+      value !== undefined && sshdValue(effective.get(SSHD_KEYWORDS[key as keyof typeof SSHD_KEYWORDS].toLowerCase())) !== sshdValue(value),
   );
   if (overridden.length > 0) {
     restore();
@@ -161,6 +179,11 @@ async function sshdHardening(env: CommandEnv, settings: SshdSettings): Promise<R
 export async function executeCommand(command: ActionCommand, env: CommandEnv): Promise<RunOutput> {
   switch (command.kind) {
     case 'upgrade_packages': {
+      const unsafe = unsafePackages(command.packages);
+      if (unsafe.length > 0) {
+        const named = unsafe.map((p) => JSON.stringify(`${p.name}=${p.version}`).slice(0, 300)).join(', ');
+        return failed(`refusing package names or versions a package manager could misread: ${named}; nothing changed`);
+      }
       const steps = upgradeSteps(env.root, command.packages);
       return steps ? runSteps(env, steps) : failed('no supported package manager (apt-get, dnf, apk) found; nothing changed');
     }

@@ -5,7 +5,7 @@ import { type ActionCommand, actionResultSchema, type SignedAction } from '@vigi
 import { describe, expect, it } from 'vitest';
 import type { HookContext } from '../run/hooks.ts';
 import { machine, payloadFor, sign, signingKey } from './actions.testkit.ts';
-import { SSHD_DROP_IN } from './commands.ts';
+import { executeCommand, SSHD_DROP_IN } from './commands.ts';
 import { REPLAY_STORE_FILE, runActionsHook } from './index.ts';
 
 const ASSET = randomUUID();
@@ -26,7 +26,7 @@ describe('a verified action', () => {
     writeFileSync(path.join(m.root, 'usr/bin/apt-get'), '');
     const payload = payloadFor(ASSET, upgrade);
     const summary = await m.run([sign(payload, server)], trusted, ASSET);
-    expect(summary).toEqual({ ran: 1, refused: 0, unreported: 0 });
+    expect(summary).toEqual({ ran: 1, refused: 0, unreported: 0, resent: 0 });
     const env = ['/usr/bin/env', 'DEBIAN_FRONTEND=noninteractive', '/usr/bin/apt-get'];
     expect(m.calls).toEqual([
       [...env, 'update', '-q'],
@@ -67,6 +67,27 @@ describe('a verified action', () => {
     writeFileSync(path.join(m.root, binary), '');
     await m.run([sign(payloadFor(ASSET, upgrade), server)], trusted, ASSET);
     expect(m.calls).toEqual(argv);
+  });
+
+  // Defence in depth behind the schema: `less=1.0-` would make apt-get REMOVE less.
+  it.each([
+    ['less', '590-2.1~deb12u2-'],
+    ['openssh-server-', '1:9.2p1-2+deb12u3'],
+    ['-o', 'APT::Get::Remove=true'],
+  ])('refuses to build an argv for %s=%s even when it reached the runner', async (name, version) => {
+    const m = machine();
+    mkdirSync(path.join(m.root, 'usr/bin'), { recursive: true });
+    writeFileSync(path.join(m.root, 'usr/bin/apt-get'), '');
+    const command: ActionCommand = {
+      kind: 'upgrade_packages',
+      packages: [
+        { name: 'openssl', version: '3.0.15-1~deb12u1' },
+        { name, version },
+      ],
+    };
+    const output = await executeCommand(command, { root: m.root, run: (argv) => m.runner(argv, 5_000) });
+    expect(output).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/refusing package names or versions/) });
+    expect(m.calls).toEqual([]);
   });
 
   it('fails without running anything when no package manager is installed', async () => {
@@ -181,7 +202,7 @@ describe('refusals: nothing runs, the refusal is reported and logged', () => {
     const m = machine();
     const { signed, payloadNonce, actionId } = make();
     const summary = await m.run([signed], trusted, ASSET);
-    expect(summary).toEqual({ ran: 0, refused: 1, unreported: 0 });
+    expect(summary).toEqual({ ran: 0, refused: 1, unreported: 0, resent: 0 });
     expect(m.calls).toEqual([]);
     expect(m.reports).toHaveLength(1);
     expect(m.reports[0]?.actionId).toBe(actionId);
@@ -202,12 +223,90 @@ describe('refusals: nothing runs, the refusal is reported and logged', () => {
   it('refuses a replayed nonce, in the same fetch and after a restart (the replay store is on disk)', async () => {
     const m = machine();
     const signed = sign(payloadFor(ASSET, restart), server);
-    expect(await m.run([signed, signed], trusted, ASSET)).toEqual({ ran: 1, refused: 1, unreported: 0 });
+    expect(await m.run([signed, signed], trusted, ASSET)).toEqual({ ran: 1, refused: 1, unreported: 0, resent: 0 });
     // A new process: the same file, nothing held in memory.
-    expect(await m.run([signed], trusted, ASSET)).toEqual({ ran: 0, refused: 1, unreported: 0 });
+    expect(await m.run([signed], trusted, ASSET)).toEqual({ ran: 0, refused: 1, unreported: 0, resent: 0 });
     expect(m.calls).toHaveLength(1);
     expect(m.reports.map((r) => r.result.outcome)).toEqual(['succeeded', 'refused', 'refused']);
     expect(m.reports[2]?.result.refusal).toMatch(/replay/);
+  });
+
+  // Regression: a result lost once (network blip) made the re-delivered action a "replay", so the
+  // server recorded an action that had run as refused.
+  it('sends the kept result again when an action comes back after its report was lost, and never runs it twice', async () => {
+    const m = machine();
+    const payload = payloadFor(ASSET, restart);
+    const signed = sign(payload, server);
+    const lost = await m.run([signed], trusted, ASSET, {
+      reportResult: async () => {
+        throw new Error('ECONNRESET');
+      },
+    });
+    expect(lost).toEqual({ ran: 1, refused: 0, unreported: 1, resent: 0 });
+    expect(readFileSync(m.storePath, 'utf8')).toContain('ran /usr/bin/systemctl restart nginx.service');
+    // The next cycle (a new process: only the file remembers) gets the same envelope again.
+    expect(await m.run([signed], trusted, ASSET)).toEqual({ ran: 0, refused: 0, unreported: 0, resent: 1 });
+    expect(m.calls).toEqual([['/usr/bin/systemctl', 'restart', 'nginx.service']]);
+    expect(m.reports).toHaveLength(1);
+    expect(m.reports[0]?.actionId).toBe(payload.actionId);
+    expect(actionResultSchema.parse(m.reports[0]?.result)).toMatchObject({ outcome: 'succeeded', exitCode: 0, nonce: payload.nonce });
+    // Taken by the server: forgotten, and a third delivery is a plain replay again.
+    expect(readFileSync(m.storePath, 'utf8')).not.toContain('ran /usr/bin/systemctl');
+    expect(await m.run([signed], trusted, ASSET)).toEqual({ ran: 0, refused: 1, unreported: 0, resent: 0 });
+    expect(m.reports[1]?.result.refusal).toMatch(/replay/);
+    expect(m.calls).toHaveLength(1);
+  });
+
+  it('keeps a result for its own action only: another action reusing the nonce is refused as a replay', async () => {
+    const m = machine();
+    const first = payloadFor(ASSET, restart);
+    await m.run([sign(first, server)], trusted, ASSET, {
+      reportResult: async () => {
+        throw new Error('ECONNRESET');
+      },
+    });
+    const other = payloadFor(ASSET, restart, { nonce: first.nonce });
+    expect(await m.run([sign(other, server)], trusted, ASSET)).toEqual({ ran: 0, refused: 1, unreported: 0, resent: 0 });
+    expect(m.reports[0]).toMatchObject({ actionId: other.actionId, result: { outcome: 'refused' } });
+  });
+
+  it('drops a kept result with its nonce once the action’s deadline has passed', async () => {
+    const m = machine();
+    mkdirSync(path.dirname(m.storePath), { recursive: true });
+    const old = 'o'.repeat(22);
+    const result = {
+      outcome: 'succeeded',
+      exitCode: 0,
+      stdout: 'old output',
+      stderr: '',
+      truncated: false,
+      startedAt: null,
+      finishedAt: new Date().toISOString(),
+    };
+    const stored = {
+      version: 1,
+      nonces: { [old]: new Date(Date.now() - 1000).toISOString() },
+      results: { [old]: { actionId: randomUUID(), result } },
+    };
+    writeFileSync(m.storePath, JSON.stringify(stored), { mode: 0o600 });
+    await m.run([sign(payloadFor(ASSET, restart), server)], trusted, ASSET);
+    const kept = JSON.parse(readFileSync(m.storePath, 'utf8'));
+    expect(kept.nonces[old]).toBeUndefined();
+    expect(kept.results).toEqual({});
+  });
+
+  it('refuses everything when a kept result in the store is damaged', async () => {
+    const m = machine();
+    mkdirSync(path.dirname(m.storePath), { recursive: true });
+    const live = 'l'.repeat(22);
+    const stored = {
+      version: 1,
+      nonces: { [live]: new Date(Date.now() + 60_000).toISOString() },
+      results: { [live]: { actionId: 'x', result: { outcome: 'rm -rf' } } },
+    };
+    writeFileSync(m.storePath, JSON.stringify(stored), { mode: 0o600 });
+    expect(await m.run([sign(payloadFor(ASSET, restart), server)], trusted, ASSET)).toMatchObject({ ran: 0, refused: 1 });
+    expect(m.calls).toEqual([]);
   });
 
   it('prunes nonces past their run deadline from the store, and keeps the live ones', async () => {
@@ -242,7 +341,7 @@ describe('refusals: nothing runs, the refusal is reported and logged', () => {
         throw new Error('server unreachable');
       },
     });
-    expect(summary).toEqual({ ran: 1, refused: 1, unreported: 1 });
+    expect(summary).toEqual({ ran: 1, refused: 1, unreported: 1, resent: 0 });
     expect(m.logged).toContain('warn refused action (unreadable id): bad_signature: the signature does not match the payload');
     expect(m.logged.some((line) => line.includes(`could not report the result of action ${good.actionId}`))).toBe(true);
   });
@@ -292,6 +391,27 @@ describe('sshd hardening', () => {
     expect(m.calls.some((argv) => argv.includes('reload'))).toBe(false);
   });
 
+  // Regression: `sshd -T` prints `permitrootlogin without-password` for prohibit-password; the
+  // alias was read as "overridden", the drop-in removed and the action failed.
+  it('accepts prohibit-password when sshd -T prints its alias without-password', async () => {
+    const m = setUp();
+    const settings = { permitRootLogin: 'prohibit-password' as const };
+    await m.run([sign(payloadFor(ASSET, { kind: 'sshd_hardening', settings }), server)], trusted, ASSET);
+    expect(readFileSync(path.join(m.root, SSHD_DROP_IN), 'utf8')).toContain('PermitRootLogin prohibit-password\n');
+    expect(m.reports[0]?.result.stdout).toContain('permitrootlogin without-password');
+    expect(m.reports[0]?.result.outcome).toBe('succeeded');
+    expect(m.calls.at(-1)).toEqual(['/usr/bin/systemctl', 'reload', 'ssh']);
+  });
+
+  it('still sees an override of prohibit-password by an earlier `PermitRootLogin yes`', async () => {
+    const m = setUp();
+    writeFileSync(path.join(m.root, 'sshd-override'), 'PermitRootLogin yes\n');
+    const settings = { permitRootLogin: 'prohibit-password' as const };
+    await m.run([sign(payloadFor(ASSET, { kind: 'sshd_hardening', settings }), server)], trusted, ASSET);
+    expect(existsSync(path.join(m.root, SSHD_DROP_IN))).toBe(false);
+    expect(m.reports[0]?.result).toMatchObject({ outcome: 'failed', stderr: expect.stringMatching(/overrides PermitRootLogin/) });
+  });
+
   it('changes nothing when sshd_config does not include the drop-in directory', async () => {
     const m = machine();
     writeFileSync(path.join(m.root, 'etc/ssh/sshd_config'), 'PermitRootLogin yes\n');
@@ -328,7 +448,7 @@ describe('the run loop hook', () => {
       { runner: m.runner, root: m.root },
     );
     // No package manager under that root: it ran (and failed) without calling anything.
-    expect(summary).toEqual({ ran: 1, refused: 0, unreported: 0 });
+    expect(summary).toEqual({ ran: 1, refused: 0, unreported: 0, resent: 0 });
     expect(m.calls).toEqual([]);
     expect(reported).toEqual([`${payload.actionId} failed`]);
     expect(readFileSync(path.join(stateDir, REPLAY_STORE_FILE), 'utf8')).toContain(payload.nonce);

@@ -35,8 +35,13 @@ export interface RunActionsDeps {
 export interface RunActionsSummary {
   ran: number;
   refused: number;
-  /** Results the server did not take (network, 409): logged, not retried here. */
+  /**
+   * Results the server did not take (network, 409): logged, and kept with the nonce until the
+   * action's deadline, so the next delivery of the same action sends them again.
+   */
   unreported: number;
+  /** Kept results sent again for an action delivered again after its result was lost. */
+  resent: number;
 }
 
 const OUTPUT_CHARS = PROTOCOL_LIMITS.actionOutputChars;
@@ -70,7 +75,7 @@ function outcomeOf(output: RunOutput): ActionOutcome {
 export async function runPendingActions(deps: RunActionsDeps): Promise<RunActionsSummary> {
   const now = deps.now ?? (() => new Date());
   const runner = deps.runner ?? processRunner(OUTPUT_CHARS + 1);
-  const summary: RunActionsSummary = { ran: 0, refused: 0, unreported: 0 };
+  const summary: RunActionsSummary = { ran: 0, refused: 0, unreported: 0, resent: 0 };
   const { actions } = await deps.fetchActions();
   let replay: ReplayStore | null = null;
   let storeProblem: string | null = null;
@@ -82,12 +87,25 @@ export async function runPendingActions(deps: RunActionsDeps): Promise<RunAction
     deps.log.error(storeProblem);
   }
 
-  const report = async (actionId: string, result: ActionResult) => {
+  const report = async (actionId: string, result: ActionResult): Promise<boolean> => {
     try {
       await deps.reportResult(actionId, result);
+      return true;
     } catch (error) {
       summary.unreported++;
       deps.log.error(`could not report the result of action ${actionId}: ${(error as Error).message}`);
+      return false;
+    }
+  };
+
+  /** Reports a result kept in the store, and forgets it once the server has it. */
+  const reportKept = async (store: ReplayStore, actionId: string, nonce: string, result: ActionResult) => {
+    if (!(await report(actionId, result))) return;
+    try {
+      store.reported(nonce);
+    } catch (error) {
+      // The next delivery (if any) sends it again; the server refuses a second result harmlessly.
+      deps.log.warn(`could not forget the reported result of action ${actionId}: ${(error as Error).message}`);
     }
   };
 
@@ -119,6 +137,15 @@ export async function runPendingActions(deps: RunActionsDeps): Promise<RunAction
     }
     const verdict = verifyAction(signed, { trustedKeys: deps.trustedKeys, assetId: deps.assetId, now: now(), replay });
     if (!verdict.ok) {
+      const kept = verdict.replayOf && replay.unreported(verdict.replayOf.nonce, verdict.replayOf.actionId);
+      if (verdict.replayOf && kept) {
+        // Delivered again because its result was lost: it ran here once; send that result, never a
+        // refusal (the server would record an action that ran as refused) and never run it again.
+        summary.resent++;
+        deps.log.info(`action ${verdict.replayOf.actionId} already ran here; sending its result again`);
+        await reportKept(replay, verdict.replayOf.actionId, verdict.replayOf.nonce, kept);
+        continue;
+      }
       await refuse(signed, verdict.refusal);
       continue;
     }
@@ -149,7 +176,7 @@ export async function runPendingActions(deps: RunActionsDeps): Promise<RunAction
     const stderr = capOutput(output.stderr);
     const outcome = outcomeOf(output);
     deps.log.info(`action ${payload.actionId} ${outcome} (exit code ${output.exitCode ?? 'none'})`);
-    await report(payload.actionId, {
+    const result: ActionResult = {
       outcome,
       exitCode: output.exitCode,
       stdout: stdout.text,
@@ -158,7 +185,14 @@ export async function runPendingActions(deps: RunActionsDeps): Promise<RunAction
       startedAt,
       finishedAt: now().toISOString(),
       nonce: payload.nonce,
-    });
+    };
+    try {
+      // Kept before reporting, so a lost report (or a crash) can be sent again on the next delivery.
+      replay.keepResult(payload.nonce, payload.actionId, result);
+    } catch (error) {
+      deps.log.warn(`the result of action ${payload.actionId} is not kept for a resend: ${(error as Error).message}`);
+    }
+    await reportKept(replay, payload.actionId, payload.nonce, result);
   }
   return summary;
 }

@@ -4,7 +4,11 @@ import type { ReplayStore } from './replay-store.ts';
 /** How far the server's clock may run ahead of ours when it signs (issuedAt only; never expiry). */
 export const ISSUED_AT_SKEW_MS = 60_000;
 
-export type Verdict = { ok: true; payload: ActionPayload } | { ok: false; refusal: string };
+/**
+ * `replayOf` is set when the only thing wrong is a nonce already used here: the payload passed
+ * every other check, so the caller may send the result it kept for it (see ReplayStore).
+ */
+export type Verdict = { ok: true; payload: ActionPayload } | { ok: false; refusal: string; replayOf?: ActionPayload };
 
 /**
  * Every check an action must pass before anything runs, in order: the signature by a pinned key
@@ -30,7 +34,9 @@ export function verifyAction(
   if (issuedAt > now + ISSUED_AT_SKEW_MS) return { ok: false, refusal: `the action was issued in the future (${payload.issuedAt})` };
   if (!(expiresAt > now)) return { ok: false, refusal: `the action expired at ${payload.expiresAt}` };
   if (!(expiresAt > issuedAt)) return { ok: false, refusal: 'the action expires before it was issued' };
-  if (deps.replay.has(payload.nonce)) return { ok: false, refusal: 'the action’s nonce was already used here: a replay; not run again' };
+  if (deps.replay.has(payload.nonce)) {
+    return { ok: false, refusal: 'the action’s nonce was already used here: a replay; not run again', replayOf: payload };
+  }
   return { ok: true, payload };
 }
 

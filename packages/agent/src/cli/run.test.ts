@@ -1,14 +1,18 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { AGENT_PATHS, inventoryDigest } from '@vigil/protocol';
+import { AGENT_PATHS, inventoryDigest, trustedKeyOf } from '@vigil/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ACTION_KEY,
+  ACTION_SIGNER,
   AGENT_TOKEN,
   ENROLL_TOKEN,
   type FakeVigilServer,
   sendJson,
   sendProblem,
+  signedKeySet,
   startFakeVigilServer,
 } from '../client/fake-vigil-server.testkit.ts';
 import { collectFromPackagesFile } from '../client/inventory.testkit.ts';
@@ -118,9 +122,11 @@ describe('vigil-agent run --once', () => {
     expect((await readState()).lastInventory.packages).toBe(2);
   });
 
-  it('hands pending actions to the actions runner, and adopts rotated action keys', async () => {
-    const rotated = [{ kid: 'action-2', x: 'B'.repeat(43) }];
-    server.checkIn = { ...server.checkIn, actionsPending: 2, actionKeys: rotated };
+  it('hands pending actions to the actions runner, and adopts action keys rotated by a set the pinned key signed', async () => {
+    const next = generateKeyPairSync('ed25519');
+    const rotated = [trustedKeyOf('action-2', next.publicKey), ACTION_KEY];
+    const signers = [{ kid: 'action-2', privateKey: next.privateKey }, ACTION_SIGNER];
+    server.checkIn = { ...server.checkIn, actionsPending: 2, actionKeySet: signedKeySet(server.assetId, rotated, { signers }) };
     const calls: HookContext[] = [];
     const result = await runOnce({ hooks: { runActions: async (ctx) => void calls.push(ctx) } });
     expect(result.code).toBe(EXIT.OK);

@@ -1,10 +1,21 @@
 // Test support (not bundled): a real HTTP server on 127.0.0.1 that speaks the agent protocol the
 // way the Vigil server does, with handlers a test can replace, and a record of every request.
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { AGENT_PATHS, type CheckInResponse, type EnrollResponse, type InventoryReceipt } from '@vigil/protocol';
+import {
+  ACTION_KEY_SET_SCHEMA,
+  type ActionKey,
+  type ActionKeySetPayload,
+  AGENT_PATHS,
+  type CheckInResponse,
+  type EnrollResponse,
+  type InventoryReceipt,
+  type SignedActionKeySet,
+  sealActionKeySet,
+  trustedKeyOf,
+} from '@vigil/protocol';
 
 export interface RecordedRequest {
   method: string;
@@ -22,7 +33,25 @@ export type Handler = (request: RecordedRequest, response: ServerResponse) => vo
 
 export const ENROLL_TOKEN = `vgl_enroll_${'e'.repeat(32)}`;
 export const AGENT_TOKEN = `vgl_agent_${'a'.repeat(40)}`;
-export const ACTION_KEY = { kid: 'action-1', x: 'A'.repeat(43) };
+const actionPair = generateKeyPairSync('ed25519');
+/** The server's action key: its public half as the agent pins it, and the private half to sign with. */
+export const ACTION_KEY = trustedKeyOf('action-1', actionPair.publicKey);
+export const ACTION_SIGNER = { kid: ACTION_KEY.kid, privateKey: actionPair.privateKey };
+
+/** A key set as the server signs it into a check-in answer (by default with ACTION_KEY, now). */
+export function signedKeySet(
+  assetId: string,
+  keys: ActionKey[] = [ACTION_KEY],
+  options: { issuedAt?: Date; signers?: Array<{ kid: string; privateKey: KeyObject }> } = {},
+): SignedActionKeySet {
+  const payload: ActionKeySetPayload = {
+    schema: ACTION_KEY_SET_SCHEMA,
+    assetId,
+    keys,
+    issuedAt: (options.issuedAt ?? new Date()).toISOString(),
+  };
+  return sealActionKeySet(payload, options.signers ?? [ACTION_SIGNER]);
+}
 
 export interface FakeVigilServer {
   url: string;
@@ -57,7 +86,7 @@ export async function startFakeVigilServer(): Promise<FakeVigilServer> {
       nextCheckInSeconds: 60,
       inventoryWanted: false,
       actionsPending: 0,
-      actionKeys: [ACTION_KEY],
+      actionKeySet: signedKeySet(assetId),
       update: null,
     },
     handle: (path, handler) => handlers.set(path, handler),

@@ -1,7 +1,8 @@
 import type { Dirent } from 'node:fs';
-import { open, opendir } from 'node:fs/promises';
+import { opendir } from 'node:fs/promises';
 import type { ConfigFactInput, Host, InventoryPackage, ListeningService, WordPressInstall } from '@vigil/protocol';
-import { dirInRoot, fileInRoot } from '@vigil/vulndb';
+import { dirInRoot, fileInRoot, resolveInRoot } from '@vigil/vulndb';
+import { type RegularRead, readRegular } from './read-regular.ts';
 import type { RunCommand } from './run-command.ts';
 
 /** What every collector is given: the root it reads under, and the host facts others filled in. */
@@ -51,30 +52,35 @@ export const shown = (relative: string): string => `/${relative.replace(/^\/+/, 
 
 /**
  * The text of `relative` (resolved inside the root, symlinks as the machine sees them), or null
- * when it is not a regular file. Throws FileTooLargeError above `maxBytes`.
+ * when it is not a regular file. The type is checked on the opened handle, not on the name (see
+ * read-regular.ts): a FIFO or a symlink put in its place after the path was resolved is skipped,
+ * never waited on or followed; `onSkipped` hears of that. Throws FileTooLargeError above `maxBytes`.
  */
-export async function readRootText(ctx: Pick<CollectContext, 'root'>, relative: string, maxBytes: number): Promise<string | null> {
-  const path = await fileInRoot(ctx.root, relative);
+export async function readRootText(
+  ctx: Pick<CollectContext, 'root'>,
+  relative: string,
+  maxBytes: number,
+  onSkipped?: (message: string) => void,
+): Promise<string | null> {
+  const path = await resolveInRoot(ctx.root, relative);
   if (path === null) return null;
-  const handle = await open(path, 'r');
+  let read: RegularRead;
   try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) throw new FileTooLargeError(shown(relative), size, maxBytes);
-    // Read in chunks rather than trusting the size: /proc files report 0 and can still be long.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > maxBytes) throw new FileTooLargeError(shown(relative), total, maxBytes);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } finally {
-    await handle.close();
+    read = await readRegular(path, maxBytes);
+  } catch (error) {
+    // Gone, or a directory, between the resolution and the open: as absent as before.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+    throw error;
   }
+  if (read.kind === 'too-large') throw new FileTooLargeError(shown(relative), read.size, maxBytes);
+  if (read.kind === 'not-regular') {
+    onSkipped?.(
+      `${oneLine(shown(relative), 300)}: not a regular file (a directory, a FIFO, a device, or a symlink put in its place); not read`,
+    );
+    return null;
+  }
+  return read.text;
 }
 
 export async function rootFileExists(ctx: Pick<CollectContext, 'root'>, relative: string): Promise<boolean> {

@@ -92,6 +92,30 @@ describe('collectInventory on a fake Ubuntu 18.04 server', () => {
     expect(gzipped).toBeLessThan(PROTOCOL_LIMITS.bodyBytes / 4);
   });
 
+  // A collector stuck on a file system that stopped answering must not stop the inventory.
+  it('reports a collector that does not finish as timed out, and still returns the inventory', async () => {
+    const root = await writeRoot(await mkdtemp(join(tmpdir(), 'vigil-root-')), {
+      'etc/os-release': 'ID=rocky\nVERSION_ID="8.9"\n',
+      'var/lib/rpm/rpmdb.sqlite': 'SQLite format 3\u0000',
+      'etc/ssh/sshd_config': 'PermitRootLogin yes\n',
+    });
+    const inventory = await collectInventory({
+      root,
+      agentVersion: '0.1.0',
+      now: NOW,
+      // rpm that never answers, standing for any read that never returns.
+      runCommand: () => new Promise(() => {}),
+      collectorTimeoutMs: 300,
+    });
+    expect(inventorySchema.safeParse(inventory).success).toBe(true);
+    expect(inventory.collectors.find((c) => c.name === 'rpm')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/timed out/),
+    });
+    expect(inventory.collectors.map((c) => c.name)).toEqual(COLLECTORS.map((c) => c.name));
+    expect(inventory.configFacts.some((f) => f.id === 'ssh.permit_root_login')).toBe(true);
+  });
+
   it('refuses a root that is not a directory', async () => {
     await expect(collectInventory({ root: join(tmpdir(), 'vigil-no-such-root'), agentVersion: '0.1.0' })).rejects.toThrow(
       /is not a directory/,

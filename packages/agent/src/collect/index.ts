@@ -64,6 +64,34 @@ export interface CollectOptions {
   now?: Date;
   /** How programs (rpm) are run; the default runs them with execFile, no shell. */
   runCommand?: RunCommand;
+  /** How long one collector may take before it is reported as timed out (default COLLECTOR_TIMEOUT_MS). */
+  collectorTimeoutMs?: number;
+}
+
+/**
+ * One collector's time limit. A file system that stops answering (a hung NFS or FUSE mount under a
+ * web root) must not stop the whole inventory: the collector is reported as an error and the rest
+ * is still sent. Its promise cannot be cancelled; what it returns late is ignored.
+ */
+export const COLLECTOR_TIMEOUT_MS = 60_000;
+
+class CollectorTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${Math.round(ms / 1000)} s; not reported this time`);
+    this.name = 'CollectorTimeoutError';
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CollectorTimeoutError(ms)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Keeps the items the protocol accepts; counts the others so the report can say so. */
@@ -101,7 +129,7 @@ export async function collectInventory(options: CollectOptions): Promise<Invento
     const started = performance.now();
     let output: CollectorOutput;
     try {
-      output = await collector.run(ctx);
+      output = await withTimeout(collector.run(ctx), options.collectorTimeoutMs ?? COLLECTOR_TIMEOUT_MS);
     } catch (error) {
       collectors.push({
         name: collector.name,

@@ -1,9 +1,9 @@
 import type { Dirent } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { InventoryPackage } from '@vigil/protocol';
 import { dirInRoot, formatByName, isOsEcosystem } from '@vigil/vulndb';
 import { type CollectContext, type Collector, describeError, listDir } from './context.ts';
+import { readRegular } from './read-regular.ts';
 
 /** Installed copies of dependencies and VCS data: the lockfile above them already lists them. */
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', 'vendor', '__pycache__', '.cache']);
@@ -62,17 +62,6 @@ async function findLockfiles(ctx: CollectContext, configured: string, notes: str
   return found;
 }
 
-async function readBounded(host: string): Promise<string | { tooLarge: number }> {
-  const handle = await open(host, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size > LOCKFILE_LIMITS.bytes) return { tooLarge: size };
-    return (await handle.readFile()).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Language packages from lockfiles (and SBOMs) under the configured directories, parsed by
  * vulndb's parsers; each package's location is its lockfile. OS packages an SBOM lists are left
@@ -95,12 +84,18 @@ export const lockfilesCollector: Collector = {
       const format = formatByName(posix.basename(file.path));
       if (!format) continue;
       try {
-        const text = await readBounded(file.host);
-        if (typeof text !== 'string') {
-          notes.push(`${file.path}: ${text.tooLarge} bytes, over the ${LOCKFILE_LIMITS.bytes} allowed; not read`);
+        // Opened without following a symlink and type-checked on the handle: the directory walk
+        // saw a regular file, but a user of the project can swap in a FIFO or a link since.
+        const content = await readRegular(file.host, LOCKFILE_LIMITS.bytes);
+        if (content.kind === 'too-large') {
+          notes.push(`${file.path}: ${content.size} bytes, over the ${LOCKFILE_LIMITS.bytes} allowed; not read`);
           continue;
         }
-        const parsed = format.parse(text, file.path, '');
+        if (content.kind === 'not-regular') {
+          notes.push(`${file.path}: no longer a regular file (a FIFO or a symlink put in its place); not read`);
+          continue;
+        }
+        const parsed = format.parse(content.text, file.path, '');
         read++;
         for (const p of parsed.packages) {
           if (isOsEcosystem(p.ecosystem)) continue;

@@ -106,7 +106,7 @@ export async function readSshdConfig(ctx: CollectContext, main = '/etc/ssh/sshd_
       config.notes.push(`more than ${MAX_CONFIG_FILES} files included; ${path} not read`);
       return true;
     }
-    const text = await readRootText(ctx, path, MAX_CONFIG_BYTES);
+    const text = await readRootText(ctx, path, MAX_CONFIG_BYTES, (message) => config.notes.push(message));
     if (text === null) return false;
     config.files.push(path);
     let current = match;

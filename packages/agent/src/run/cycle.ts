@@ -1,8 +1,9 @@
-import { CHECKIN_SCHEMA, type CheckInResponse, canonicalJson, inventoryDigest } from '@vigil/protocol';
+import { CHECKIN_SCHEMA, type CheckInResponse, inventoryDigest } from '@vigil/protocol';
 import type { AgentClient } from '../client/agent-client.ts';
 import { type AgentState, saveState } from '../state/agent-state.ts';
 import { type AgentConfig, saveConfig } from '../state/enrollment.ts';
 import type { AgentPaths } from '../state/paths.ts';
+import { judgeActionKeySet } from './action-keys.ts';
 import type { CollectFn } from './collector.ts';
 import type { HookContext, HookVerdict, RunHooks } from './hooks.ts';
 import type { Logger } from './logger.ts';
@@ -25,6 +26,8 @@ export interface CycleContext {
   signal: AbortSignal;
   now: () => Date;
   uptimeSeconds: () => number;
+  /** Why the last key set was ignored (its code), so the same warning is logged once, not every cycle. */
+  ignoredKeySet?: string;
 }
 
 export interface CycleResult {
@@ -101,10 +104,22 @@ function sendReason(ctx: CycleContext, answer: CheckInResponse, digest: string):
   return null;
 }
 
-/** The server rotates its action-signing keys through check-ins (over the authenticated channel). */
+/**
+ * The server rotates its action-signing keys through check-ins, as a set signed by the keys this
+ * agent trusts already (see judgeActionKeySet); anything else leaves the keys as they are.
+ */
 async function adoptActionKeys(ctx: CycleContext, answer: CheckInResponse): Promise<void> {
-  if (canonicalJson(answer.actionKeys) === canonicalJson(ctx.config.actionKeys)) return;
-  ctx.config.actionKeys = answer.actionKeys;
+  const verdict = judgeActionKeySet(answer.actionKeySet, ctx.config);
+  if (verdict.kind === 'ignore') {
+    if (ctx.ignoredKeySet !== verdict.code)
+      ctx.log.warn(`action-signing keys in the check-in answer ignored, keeping the trusted ones: ${verdict.reason}`);
+    ctx.ignoredKeySet = verdict.code;
+    return;
+  }
+  ctx.ignoredKeySet = undefined;
+  if (verdict.kind === 'unchanged') return;
+  ctx.config.actionKeys = verdict.payload.keys;
+  ctx.config.actionKeysIssuedAt = verdict.payload.issuedAt;
   await saveConfig(ctx.paths, ctx.config);
-  ctx.log.info(`action-signing keys updated: ${answer.actionKeys.map((key) => key.kid).join(', ')}`);
+  ctx.log.info(`action-signing keys updated: ${verdict.payload.keys.map((key) => key.kid).join(', ')}`);
 }

@@ -12,6 +12,8 @@ export const agentConfigSchema = z.strictObject({
   assetId: z.uuid(),
   enrolledAt: z.iso.datetime({ offset: true }),
   actionKeys: z.array(actionKeySchema).min(1).max(8),
+  /** `issuedAt` of the signed key set the keys came from; absent while they are the enrollment's. */
+  actionKeysIssuedAt: z.iso.datetime({ offset: true }).optional(),
   checkInSeconds: z.number().int().min(30).max(86_400),
   /** Absent: the collectors' defaults. */
   lockfilePaths: z.array(z.string().min(1).max(1024)).max(100).optional(),

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { lstat, open, opendir, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { Warnings } from './lockfile-common.ts';
@@ -26,10 +27,14 @@ import type { InstalledPackage, ParsedInventory } from './model.ts';
  *
  * Safety: every path opened is first resolved with realpath and must stay inside the root's real
  * path, so a symlink (a plugin directory, wp-content itself, a style.css) that leaves the root is
- * never read; it is reported as a warning. Only regular files are opened (never a FIFO or device).
+ * never read; it is reported as a warning. Only regular files are read (never a FIFO or device):
+ * the type is checked again on the open handle, so a file swapped after the check is skipped.
  * At most MAX_DIR_ENTRIES entries are read from each directory listed and MAX_PHP_FILES `.php`
  * files per plugin directory; no more than HEADER_BYTES bytes are read from any file.
  */
+
+/** Opens without following a last-component symlink and without waiting on a FIFO (see Root.head). */
+const SAFE_OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export const HEADER_BYTES = 8 * 1024;
 export const MAX_DIR_ENTRIES = 5_000;
@@ -72,13 +77,26 @@ class Root {
     return { real, kind: stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : 'other' };
   }
 
-  /** The first `max` bytes of the regular file `rel` as UTF-8, or undefined. */
+  /**
+   * The first `max` bytes of the regular file `rel` as UTF-8, or undefined. The type seen by
+   * `resolve` is checked again on the open handle: a web-root user can swap the file for a FIFO
+   * (a plain open would block the root agent forever) or a symlink (a root-only file, a path
+   * outside the root) after that check. O_NOFOLLOW refuses the symlink, O_NONBLOCK opens a FIFO
+   * without waiting, and fstat on the handle decides; anything but a regular file is skipped.
+   */
   async head(rel: string, max: number): Promise<string | undefined> {
     const target = await this.resolve(rel);
     if (target?.kind !== 'file') return undefined;
-    const handle = await open(target.real, 'r').catch(() => undefined);
-    if (!handle) return undefined;
+    const handle = await open(target.real, SAFE_OPEN_FLAGS).catch(() => undefined);
+    if (!handle) {
+      this.warnings.add(`${rel}: could not be opened as a regular file (replaced while being read?); not read`);
+      return undefined;
+    }
     try {
+      if (!(await handle.stat()).isFile()) {
+        this.warnings.add(`${rel}: not a regular file when opened (replaced while being read); not read`);
+        return undefined;
+      }
       const buffer = Buffer.alloc(max);
       const { bytesRead } = await handle.read(buffer, 0, max, 0);
       return buffer.subarray(0, bytesRead).toString('utf8');

@@ -56,16 +56,16 @@ describe('a server-signed action, run by the agent', () => {
     const agent = agentSide(w.agent(w.server.id), w.server.id, calls);
 
     // Unapproved: the agent gets nothing, runs nothing.
-    expect(await agent.run()).toEqual({ ran: 0, refused: 0, unreported: 0 });
+    expect(await agent.run()).toEqual({ ran: 0, refused: 0, unreported: 0, resent: 0 });
     await call(kit.app, 'POST', `/actions/${pending.id}/approve`, (await w.person('ADMIN')).auth);
 
-    expect(await agent.run()).toEqual({ ran: 1, refused: 0, unreported: 0 });
+    expect(await agent.run()).toEqual({ ran: 1, refused: 0, unreported: 0, resent: 0 });
     expect(calls).toEqual([['/usr/bin/systemctl', 'restart', 'nginx.service']]);
     const done = (await call(kit.app, 'GET', `/actions/${pending.id}`, engineer.auth)).json();
     expect(done).toMatchObject({ status: 'succeeded', result: { outcome: 'succeeded', exitCode: 0, truncated: false } });
     expect(done.result.stdout).toContain('restarted nginx.service');
     // Nothing left to run.
-    expect(await agent.run()).toEqual({ ran: 0, refused: 0, unreported: 0 });
+    expect(await agent.run()).toEqual({ ran: 0, refused: 0, unreported: 0, resent: 0 });
     expect(calls).toHaveLength(1);
   });
 
@@ -77,7 +77,7 @@ describe('a server-signed action, run by the agent', () => {
     // The right token (so the server delivers it), but an agent that believes it is another server.
     const calls: string[][] = [];
     const confused = agentSide(w.agent(w.server.id), w.clientServer.id, calls);
-    expect(await confused.run()).toEqual({ ran: 0, refused: 1, unreported: 0 });
+    expect(await confused.run()).toEqual({ ran: 0, refused: 1, unreported: 0, resent: 0 });
     expect(calls).toEqual([]);
     const view = (await call(kit.app, 'GET', `/actions/${created.id}`, (await w.person('OWNER')).auth)).json();
     expect(view).toMatchObject({ status: 'refused', result: { outcome: 'refused', refusal: expect.stringMatching(/another server/) } });

@@ -66,5 +66,10 @@ export async function rotateAgentToken(database: Database, assetId: string): Pro
 
 export async function revokeAgentToken(database: Database, assetId: string): Promise<void> {
   const orgId = await orgOfServer(database, assetId);
-  await createCheckInService({ db: database.db, actionKeys: () => [] }).revokeAgentToken(systemIn(orgId), assetId);
+  await createCheckInService({
+    db: database.db,
+    actionKeySet: () => {
+      throw new Error('revoking a token answers no check-in');
+    },
+  }).revokeAgentToken(systemIn(orgId), assetId);
 }

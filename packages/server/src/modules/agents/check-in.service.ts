@@ -1,4 +1,4 @@
-import { type ActionKey, type CheckInRequest, type CheckInResponse, checkInRequestSchema } from '@vigil/protocol';
+import { type CheckInRequest, type CheckInResponse, checkInRequestSchema, type SignedActionKeySet } from '@vigil/protocol';
 import type { Db } from '../../db/database.ts';
 import { type TenantContext, withTenant } from '../../db/tenant.ts';
 import { fail } from '../../lib/app-error.ts';
@@ -13,7 +13,8 @@ export const INVENTORY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** What other modules tell a checking-in agent; each defaults to "nothing" until its module is wired. */
 export interface CheckInProviders {
-  actionKeys: () => ActionKey[];
+  /** The action keys signed for this server at this time (modules/actions signActionKeySet). */
+  actionKeySet: (assetId: string, issuedAt: Date) => SignedActionKeySet;
   /** Approved actions waiting for the server (modules/actions). */
   actionsPending?: (ctx: TenantContext, assetId: string) => Promise<number>;
   /** The release offered to this agent when newer than it runs (modules/releases). */
@@ -33,7 +34,7 @@ export interface CheckInServiceDeps extends CheckInProviders {
 
 export type CheckInService = ReturnType<typeof createCheckInService>;
 
-export function createCheckInService({ db, actionKeys, actionsPending, update, now = () => new Date() }: CheckInServiceDeps) {
+export function createCheckInService({ db, actionKeySet, actionsPending, update, now = () => new Date() }: CheckInServiceDeps) {
   return {
     /**
      * A check-in. The server is the token's own (`agent.assetId`, never an id from the body), so
@@ -64,7 +65,7 @@ export function createCheckInService({ db, actionKeys, actionsPending, update, n
         nextCheckInSeconds: asset.check_in_seconds,
         inventoryWanted: asset.inventory_digest !== input.inventoryDigest || stale,
         actionsPending: actionsPending ? await actionsPending(agent.tenant, asset.id) : 0,
-        actionKeys: actionKeys(),
+        actionKeySet: actionKeySet(asset.id, at),
         update: update ? await update(agent.tenant, asset.id, input.agentVersion) : null,
       };
     },

@@ -1,4 +1,4 @@
-import { AGENT_PATHS, CHECKIN_SCHEMA } from '@vigil/protocol';
+import { ACTION_KEY_SET_SCHEMA, type ActionKey, AGENT_PATHS, CHECKIN_SCHEMA, openActionKeySet } from '@vigil/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedContext } from '../../../test/helpers/factories.ts';
@@ -38,7 +38,14 @@ async function enrolledServer() {
   const enrolled = (
     await ta.app.inject({ method: 'POST', url: AGENT_PATHS.enroll, payload: { token, hostname: 'h.example.test', agentVersion: '1.0.0' } })
   ).json();
-  return { org, client, bearer, assetId: enrolled.assetId as string, agentToken: enrolled.agentToken as string };
+  return {
+    org,
+    client,
+    bearer,
+    assetId: enrolled.assetId as string,
+    agentToken: enrolled.agentToken as string,
+    actionKeys: enrolled.actionKeys as ActionKey[],
+  };
 }
 
 const assetRow = (orgId: string, assetId: string) =>
@@ -48,6 +55,16 @@ const assetRow = (orgId: string, assetId: string) =>
   });
 
 describe('check-in', () => {
+  // The keys that decide what runs as root change only through a statement the pinned keys signed.
+  it('carries the action keys as a set signed by the keys pinned at enrollment, for this server only', async () => {
+    const server = await enrolledServer();
+    const answer = (await checkIn(ta.app, server.agentToken, inventoryOf(bionicPackages().slice(0, 3)))).json();
+    expect(answer.actionKeys).toBeUndefined();
+    const set = openActionKeySet(answer.actionKeySet, server.actionKeys);
+    expect(set).toMatchObject({ schema: ACTION_KEY_SET_SCHEMA, assetId: server.assetId, keys: server.actionKeys });
+    expect(Date.parse(set.issuedAt)).toBe(Date.parse(answer.serverTime));
+  });
+
   it('marks the server online and asks for an inventory until it holds the same digest', async () => {
     const server = await enrolledServer();
     const inventory = inventoryOf(bionicPackages().slice(0, 20));

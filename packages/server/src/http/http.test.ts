@@ -224,7 +224,11 @@ describe('OpenAPI', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/clients', '/api/v1/assets/{assetId}', '/healthz', '/readyz']));
     const body = doc.paths['/api/v1/clients'].post.requestBody.content['application/json'].schema;
     expect(body).toMatchObject({ type: 'object', additionalProperties: false, required: ['name'] });
-    expect(doc.paths['/api/v1/assets'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['agentState', 'clientId', 'kind']);
+    expect(doc.paths['/api/v1/assets'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'agentState',
+      'clientId',
+      'kind',
+    ]);
     expect(doc.paths['/api/v1/clients'].post.responses['201']).toBeDefined();
   });
 });

@@ -25,10 +25,13 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-process.exitCode = await runCli(argv, {
+// No top-level await: the single executable runs this file as CommonJS, which has none.
+void runCli(argv, {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
   signal: controller.signal,
   ...(process.stdin.isTTY ? { confirm } : {}),
+}).then((code) => {
+  process.exitCode = code;
 });

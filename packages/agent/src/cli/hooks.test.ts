@@ -9,7 +9,8 @@ import { AGENT_VERSION } from '../run/agent-version.ts';
 import { RESTART_EXIT_CODE } from '../update/index.ts';
 import { type AgentSandbox, createAgentSandbox } from './cli.testkit.ts';
 import { EXIT } from './exit-codes.ts';
-import { bundledSelfPath, defaultHooks } from './hooks.ts';
+import { defaultHooks } from './hooks.ts';
+import { selfImage } from './self-image.ts';
 
 let server: FakeVigilServer;
 let sandbox: AgentSandbox;
@@ -30,7 +31,7 @@ const runOnce = (hooks: Awaited<ReturnType<typeof defaultHooks>>) =>
 
 describe('the run loop hooks', () => {
   it('never self-updates when running from the sources', async () => {
-    expect(bundledSelfPath()).toBeNull();
+    expect(selfImage()).toBeNull();
     const hooks = await defaultHooks();
     expect(Object.keys(hooks)).toEqual(['runActions']);
   });
@@ -64,13 +65,26 @@ describe('the run loop hooks', () => {
     );
     server.handle('/downloads/vigil-agent.mjs', (_request, response) => response.end(file));
 
-    const result = await runOnce(await defaultHooks(self));
+    const result = await runOnce(await defaultHooks({ path: self, platform: 'node' }));
     expect(result.code, result.stderr).toBe(EXIT.OK);
     expect(result.stderr).toMatch(/update refused/);
     expect(await readFile(self, 'utf8')).toBe('// the running agent\n');
     const asked = server.requests.find((request) => request.path === AGENT_PATHS.releaseManifest);
     expect(new URLSearchParams(asked?.query)).toEqual(new URLSearchParams({ platform: 'node', current: AGENT_VERSION }));
     expect(server.requests.some((request) => request.path === '/downloads/vigil-agent.mjs')).toBe(false);
+  });
+
+  it('asks for the release of its own platform when it runs as a single executable, keeping the binary', async () => {
+    const executable = join(sandbox.base, 'vigil-agent');
+    await writeFile(executable, 'the running executable\n', { mode: 0o755 });
+    server.checkIn = { ...server.checkIn, update: { version: '9.0.0' } };
+    server.handle(AGENT_PATHS.releaseManifest, (_request, response) => sendJson(response, 404, { title: 'no release' }));
+
+    const result = await runOnce(await defaultHooks({ path: executable, platform: 'linux-arm64' }));
+    expect(result.code, result.stderr).toBe(EXIT.OK);
+    const asked = server.requests.find((request) => request.path === AGENT_PATHS.releaseManifest);
+    expect(new URLSearchParams(asked?.query).get('platform')).toBe('linux-arm64');
+    expect(await readFile(executable, 'utf8')).toBe('the running executable\n');
   });
 
   it('exits with the restart code when an update replaced the agent', async () => {

@@ -1,25 +1,16 @@
-import { fileURLToPath } from 'node:url';
 import type { RunHooks } from '../run/hooks.ts';
-
-/** Set to true by build.mjs (esbuild `define`); undeclared when the sources run under tsx. */
-declare const __VIGIL_BUNDLE__: boolean;
-
-/**
- * The file self-update may replace: the bundle itself. Null when running from the sources, so a
- * development checkout never has a TypeScript file overwritten by a downloaded release.
- */
-export function bundledSelfPath(): string | null {
-  return typeof __VIGIL_BUNDLE__ !== 'undefined' && __VIGIL_BUNDLE__ ? fileURLToPath(import.meta.url) : null;
-}
+import { type SelfImage, selfImage } from './self-image.ts';
 
 /**
  * The actions runner (src/actions) and the updater (src/update), wired into the run loop here
  * and nowhere else. Loaded when `run` starts, so the other commands never read their code.
+ * `self` is the file an update replaces and the release platform it asks for (null: never update).
  */
-export async function defaultHooks(selfPath: string | null = bundledSelfPath()): Promise<RunHooks> {
+export async function defaultHooks(self: SelfImage | null = selfImage()): Promise<RunHooks> {
   const { runActionsHook } = await import('../actions/index.ts');
   const hooks: RunHooks = { runActions: runActionsHook };
-  if (!selfPath) return hooks;
+  if (!self) return hooks;
+  const { path: selfPath, platform } = self;
 
   const update = await import('../update/index.ts');
   return {
@@ -45,11 +36,11 @@ export async function defaultHooks(selfPath: string | null = bundledSelfPath()):
     },
     async offerUpdate(ctx) {
       const result = await update.checkAndApplyUpdate({
-        fetchRelease: () => ctx.client.fetchRelease('node'),
+        fetchRelease: () => ctx.client.fetchRelease(platform),
         download: update.createHttpDownloader({ serverUrl: ctx.client.server }),
         currentVersion: ctx.agentVersion,
         selfPath,
-        platform: 'node',
+        platform,
         trustedKeys: update.pinnedReleaseKeys(),
         stateDir: ctx.stateDir,
         log: ctx.log,

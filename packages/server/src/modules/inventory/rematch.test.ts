@@ -116,3 +116,38 @@ describe('re-matching after a feed import', () => {
     expect(samedit?.kev_due_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });
+
+describe('re-matching while an inventory arrives', () => {
+  it('waits for the server’s inventory, so a package removed meanwhile gets no finding', async () => {
+    // Curl's advisory is withdrawn; a server with curl reports; then the advisory comes back
+    // while that server's next inventory (without curl) is being written.
+    await rematchAfterImport(ta.t.database, await importUsn(withoutCurl));
+    const engineer = await ta.f.actor(orgId, 'ENGINEER');
+    const server = await ta.f.asset(orgId, { kind: 'server' });
+    const { token } = await createApiKeysService({ db: ta.t.database.db }).createAgentToken(engineer.ctx, server.id);
+    expect((await sendInventory(ta.app, token, inventoryOf(bionicPackages()), { gzip: true })).statusCode).toBe(200);
+    const curlBack = await importUsn(all);
+
+    // What ingest does for an inventory without curl, held open while the re-match starts: it
+    // locks its server, then changes the packages (on PGlite transactions queue; on PostgreSQL
+    // this is a real race, which the re-match's lock on the server decides).
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const ingest = withTenant(ta.t.database.db, seedContext(orgId), async (tx) => {
+      await tx.execute(sql`SELECT id FROM vigil.assets WHERE id = ${server.id}::uuid FOR UPDATE`);
+      locked();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await tx.execute(
+        sql`DELETE FROM vigil.asset_packages WHERE asset_id = ${server.id}::uuid AND (name = 'curl' OR source_name = 'curl')`,
+      );
+    });
+    await lockTaken;
+    const rematch = rematchAfterImport(ta.t.database, curlBack);
+    await Promise.all([ingest, rematch]);
+
+    const open = (await findings(server.id)).filter((f) => f.vuln_id === 'USN-4402-1' && f.state === 'open');
+    expect(open).toEqual([]);
+  });
+});

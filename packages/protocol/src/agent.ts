@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RELEASE_PLATFORMS } from './release.ts';
 import { base64url, isoTime, line, sha256Hex } from './text.ts';
 
 export const CHECKIN_SCHEMA = 'vigil.checkin/1';
@@ -84,6 +85,8 @@ export const checkInRequestSchema = z.strictObject({
   inventoryDigest: sha256Hex,
   /** Seconds the agent has been running: tells the server a restart (after an update) checked in. */
   uptimeSeconds: z.number().int().min(0),
+  /** The release platform this agent updates from (the script bundle: `node`; an executable: `linux-<arch>`). */
+  platform: z.enum(RELEASE_PLATFORMS).optional(),
 });
 
 export const checkInResponseSchema = z.strictObject({

@@ -143,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     actionKeys: actions.actionKeys,
     actionKeySet: actions.actionKeySet,
     actionsPending: (ctx, assetId) => pendingActionCount(database.db, ctx, assetId),
-    update: (_ctx, _assetId, agentVersion) => releases.service.offeredRelease(agentVersion),
+    update: (_ctx, _assetId, agentVersion, platform) => releases.service.offeredRelease(agentVersion, platform),
   });
   const inventory = createInventoryModule({ db: database.db, logger: deps.logger });
   const audit = createAuditModule({ db: database.db });

@@ -84,6 +84,9 @@ describe('the run loop hooks', () => {
     expect(result.code, result.stderr).toBe(EXIT.OK);
     const asked = server.requests.find((request) => request.path === AGENT_PATHS.releaseManifest);
     expect(new URLSearchParams(asked?.query).get('platform')).toBe('linux-arm64');
+    // The check-in tells the server too, so it offers this platform's releases.
+    const checkIn = server.requests.find((request) => request.path === AGENT_PATHS.checkIn);
+    expect(checkIn?.json).toMatchObject({ platform: 'linux-arm64' });
     expect(await readFile(executable, 'utf8')).toBe('the running executable\n');
   });
 

@@ -15,6 +15,7 @@ export async function defaultHooks(self: SelfImage | null = selfImage()): Promis
   const update = await import('../update/index.ts');
   return {
     ...hooks,
+    releasePlatform: platform,
     async start(ctx) {
       const guard = await update.startupUpdateGuard(ctx.stateDir, selfPath);
       if (guard.action === 'rolled-back') {

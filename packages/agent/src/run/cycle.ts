@@ -66,6 +66,7 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
     hostname: inventory.host.hostname,
     inventoryDigest: digest,
     uptimeSeconds: Math.max(0, Math.floor(ctx.uptimeSeconds())),
+    ...(ctx.hooks.releasePlatform ? { platform: ctx.hooks.releasePlatform } : {}),
   });
   ctx.state.lastCheckIn = { at: ctx.now().toISOString(), nextCheckInSeconds: answer.nextCheckInSeconds };
   await saveState(ctx.paths, ctx.state);

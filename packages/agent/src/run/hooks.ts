@@ -1,4 +1,4 @@
-import type { ActionKey } from '@vigil/protocol';
+import type { ActionKey, ReleasePlatform } from '@vigil/protocol';
 import type { AgentClient } from '../client/agent-client.ts';
 import type { Logger } from './logger.ts';
 
@@ -21,6 +21,8 @@ export type HookVerdict = 'restart' | undefined;
 
 /** Every hook is optional; the CLI wires them (src/cli/hooks.ts), tests pass their own. */
 export interface RunHooks {
+  /** The release platform self-update asks for, told to the server at check-in; unset: no self-update. */
+  releasePlatform?: ReleasePlatform;
   /** Once, before the first cycle: an update on probation that keeps failing is rolled back here. */
   start?: (ctx: HookContext) => Promise<HookVerdict>;
   /** Before each cycle: an update on probation past its deadline is rolled back here. */

@@ -1,4 +1,10 @@
-import { type CheckInRequest, type CheckInResponse, checkInRequestSchema, type SignedActionKeySet } from '@vigil/protocol';
+import {
+  type CheckInRequest,
+  type CheckInResponse,
+  checkInRequestSchema,
+  type ReleasePlatform,
+  type SignedActionKeySet,
+} from '@vigil/protocol';
 import type { Db } from '../../db/database.ts';
 import { type TenantContext, withTenant } from '../../db/tenant.ts';
 import { fail } from '../../lib/app-error.ts';
@@ -18,7 +24,7 @@ export interface CheckInProviders {
   /** Approved actions waiting for the server (modules/actions). */
   actionsPending?: (ctx: TenantContext, assetId: string) => Promise<number>;
   /** The release offered to this agent when newer than it runs (modules/releases). */
-  update?: (ctx: TenantContext, assetId: string, agentVersion: string) => Promise<{ version: string } | null>;
+  update?: (ctx: TenantContext, assetId: string, agentVersion: string, platform: ReleasePlatform) => Promise<{ version: string } | null>;
 }
 
 /** The agent acting: its tenant (the server's scope) and the one server its token names. */
@@ -66,7 +72,7 @@ export function createCheckInService({ db, actionKeySet, actionsPending, update,
         inventoryWanted: asset.inventory_digest !== input.inventoryDigest || stale,
         actionsPending: actionsPending ? await actionsPending(agent.tenant, asset.id) : 0,
         actionKeySet: actionKeySet(asset.id, at),
-        update: update ? await update(agent.tenant, asset.id, input.agentVersion) : null,
+        update: update ? await update(agent.tenant, asset.id, input.agentVersion, input.platform ?? 'node') : null,
       };
     },
 

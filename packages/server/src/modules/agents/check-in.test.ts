@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedContext } from '../../../test/helpers/factories.ts';
 import { withTenant } from '../../db/tenant.ts';
+import { publish, releaseSigner, releasesDir } from '../releases/releases.test-kit.ts';
 import { sweepOfflineAgents } from './agents.jobs.ts';
 import {
   type AgentTestApp,
@@ -22,13 +23,13 @@ beforeAll(async () => {
 });
 afterAll(() => ta?.close());
 
-async function enrolledServer() {
-  const org = await ta.f.org();
-  const client = await ta.f.client(org.id);
-  const engineer = await ta.f.actor(org.id, 'ENGINEER');
-  const bearer = ta.bearerFor(userActor(engineer.ctx));
+async function enrolledServer(on: AgentTestApp = ta) {
+  const org = await on.f.org();
+  const client = await on.f.client(org.id);
+  const engineer = await on.f.actor(org.id, 'ENGINEER');
+  const bearer = on.bearerFor(userActor(engineer.ctx));
   const { token } = (
-    await ta.app.inject({
+    await on.app.inject({
       method: 'POST',
       url: '/api/v1/enrollment-tokens',
       headers: { authorization: bearer },
@@ -36,7 +37,7 @@ async function enrolledServer() {
     })
   ).json();
   const enrolled = (
-    await ta.app.inject({ method: 'POST', url: AGENT_PATHS.enroll, payload: { token, hostname: 'h.example.test', agentVersion: '1.0.0' } })
+    await on.app.inject({ method: 'POST', url: AGENT_PATHS.enroll, payload: { token, hostname: 'h.example.test', agentVersion: '1.0.0' } })
   ).json();
   return {
     org,
@@ -190,5 +191,40 @@ describe('the offline sweep', () => {
       ),
     );
     expect(actions.map((a) => a.action)).toEqual(['asset.agent_offline', 'asset.agent_online']);
+  });
+});
+
+describe('the update offer', () => {
+  it('names the newest release for the platform the agent says it updates from (the script bundle by default)', async () => {
+    const dir = await releasesDir();
+    const signer = releaseSigner();
+    await publish(dir, signer, '2.0.0', { platform: 'node' });
+    await publish(dir, signer, '3.0.0', { platform: 'linux-x64' });
+    const withReleases = await createAgentTestApp({ AGENT_RELEASES_DIR: dir });
+    try {
+      const server = await enrolledServer(withReleases);
+      const send = (platform?: string) =>
+        withReleases.app.inject({
+          method: 'POST',
+          url: AGENT_PATHS.checkIn,
+          headers: { authorization: `Bearer ${server.agentToken}` },
+          payload: {
+            schema: CHECKIN_SCHEMA,
+            agentVersion: '1.0.0',
+            hostname: 'h.example.test',
+            inventoryDigest: '0'.repeat(64),
+            uptimeSeconds: 1,
+            ...(platform ? { platform } : {}),
+          },
+        });
+      const ask = async (platform?: string) => (await send(platform)).json();
+      expect((await ask()).update).toEqual({ version: '2.0.0' });
+      expect((await ask('node')).update).toEqual({ version: '2.0.0' });
+      expect((await ask('linux-x64')).update).toEqual({ version: '3.0.0' });
+      expect((await ask('linux-arm64')).update).toBeNull();
+      expect((await send('windows')).statusCode).toBe(400);
+    } finally {
+      await withReleases.close();
+    }
   });
 });

@@ -144,10 +144,11 @@ describe('enroll', () => {
     expect(del.statusCode).toBe(204);
     const expired = (await createToken(bearer, { name: 'e', clientId: client.id, expiresInHours: 1 })).json();
     // The app role may not move expiries (its UPDATE is limited to the use and revocation
-    // columns): age the token as the database owner.
-    await ta.t.database.exec(
-      `RESET ROLE; UPDATE vigil.enrollment_tokens SET expires_at = now() - interval '1 second' WHERE id = '${expired.id}'; SET ROLE vigil_app;`,
-    );
+    // columns): age the token as the database owner (PostgreSQL's admin connection, or PGlite's
+    // superuser for a moment).
+    const age = `UPDATE vigil.enrollment_tokens SET expires_at = now() - interval '1 second' WHERE id = '${expired.id}';`;
+    if (ta.t.admin) await ta.t.admin.query(age);
+    else await ta.t.database.exec(`RESET ROLE; ${age} SET ROLE vigil_app;`);
     const live = (await createToken(bearer, { name: 'l', clientId: client.id })).json().token as string;
     const before = await countAssets(org.id);
     const refused: string[] = [
